@@ -1,0 +1,87 @@
+"""The ``parley`` command: the front door to every capability."""
+
+import logging
+import sys
+from collections.abc import Sequence
+
+import typer
+from typer.exceptions import Abort, TyperException
+
+from parley import __version__
+from parley.cli import detect as detect_commands
+from parley.cli import tracks as tracks_commands
+from parley.cli.render import error_line
+from parley.errors import ParleyError
+
+app = typer.Typer(
+    name="parley",
+    help="Parley: the track picture, near misses between opposing sides, and the hotline.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(tracks_commands.app, name="tracks")
+app.add_typer(detect_commands.policy_app, name="policy")
+app.command("detect")(detect_commands.detect)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"parley {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details to stderr."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Parley's command line."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Entry point: every user error is one line on stderr and a non-zero exit, never a traceback."""
+    command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = command.main(args=args, prog_name="parley", standalone_mode=False)
+    except ParleyError as exc:
+        error_line(str(exc))
+        return 1
+    except TyperException as exc:
+        # typer's parser errors: a usage error (exit code 2) names the command to get help on
+        context = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and context is not None:
+            sys.stdout.write(context.get_help() + "\n")
+            return 0
+        message = exc.format_message()
+        if exc.exit_code == 2 and context is not None:
+            message += f" (see: {context.command_path} --help)"
+        error_line(message)
+        return exc.exit_code or 1
+    except Abort:
+        error_line("aborted")
+        return 130
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    if isinstance(result, int):
+        return result
+    return 0
+
+
+def entry() -> None:
+    sys.exit(run())
+
+
+__all__ = ["app", "entry", "run"]

@@ -1,0 +1,315 @@
+"""The archive detector: the canonical table in, one encounter per episode per pair out."""
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from itertools import permutations
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from parley.encounters.candidates import TrackArrays, candidate_slices, segment_slices
+from parley.encounters.classify import Features, classify
+from parley.encounters.episodes import aggregate
+from parley.encounters.policy import Policy
+from parley.encounters.subintervals import measure_windows
+from parley.tracks.schema import CIVIL
+
+log = logging.getLogger(__name__)
+
+SLICE_S = 60
+#: Sub-interval events measured per batch: bounds the memory of the vectorised kernel.
+EVENTS_PER_BATCH = 2_000_000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class Detection:
+    encounters: pl.DataFrame
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _track_table(table: pl.DataFrame) -> pl.DataFrame:
+    """One row per track: its side, domain and darkness (any report with the transponder off)."""
+    return (
+        table.group_by("track")
+        .agg(
+            pl.col("side").drop_nulls().first().fill_null(CIVIL),
+            pl.col("domain").first(),
+            (pl.col("transponder") == "off").any().alias("dark"),
+        )
+        .sort("track")
+        .with_row_index("code")
+        .with_columns(pl.col("code").cast(pl.Int64))
+    )
+
+
+def _group_of(side: str, domain: str, dark: bool) -> str:
+    return f"{side}|{domain}|{'dark' if dark else 'lit'}"
+
+
+def _kind(domain_a: str, domain_b: str) -> str:
+    if domain_a == domain_b:
+        return f"{domain_a}-{domain_b}"
+    return "air-sea"
+
+
+def eligible_pairs(tracks: pl.DataFrame, policy: Policy) -> pl.DataFrame:
+    """The (group_a, group_b) combinations examined, with the kind and the civil-safety flag."""
+    groups = tracks.select("side", "domain", "dark").unique().rows()
+    parties = sorted({side for side, _, _ in groups if side != CIVIL})
+    allowed: set[tuple[str, str]] = set()
+    if policy.pairs.parties == "all":
+        allowed = set(permutations(parties, 2))
+    else:
+        for x, y in policy.pairs.parties:
+            allowed |= {(x, y), (y, x)}
+    rows = []
+    for (side_a, dom_a, dark_a), (side_b, dom_b, dark_b) in permutations(groups, 2):
+        opposing = (side_a, side_b) in allowed
+        civil_safety = (
+            policy.pairs.civil_safety
+            and dom_a == dom_b == "air"
+            and (
+                (side_a != CIVIL and dark_a and side_b == CIVIL)
+                or (side_b != CIVIL and dark_b and side_a == CIVIL)
+            )
+        )
+        if opposing or civil_safety:
+            rows.append(
+                (
+                    _group_of(side_a, dom_a, dark_a),
+                    _group_of(side_b, dom_b, dark_b),
+                    _kind(dom_a, dom_b),
+                    bool(civil_safety),
+                )
+            )
+    # the same two groups paired with themselves (e.g. two dark tracks of one party) never oppose
+    return pl.DataFrame(
+        rows,
+        schema={
+            "group_a": pl.String,
+            "group_b": pl.String,
+            "kind": pl.String,
+            "civil_safety": pl.Boolean,
+        },
+        orient="row",
+    )
+
+
+def _arrays(
+    table: pl.DataFrame, tracks: pl.DataFrame, policy: Policy, origin_us: int
+) -> TrackArrays:
+    frame = table.join(tracks.select("track", "code"), on="track").sort("code", "time")
+    gap = (
+        pl.when(pl.col("domain") == "sea")
+        .then(policy.gaps.sea_max_gap_s)
+        .otherwise(policy.gaps.air_max_gap_s)
+    )
+    frame = frame.with_columns((gap * 1e6).cast(pl.Int64).alias("max_gap_us"))
+    return TrackArrays(
+        code=frame["code"].to_numpy(),
+        t_us=frame["time"].dt.epoch("us").to_numpy() - origin_us,
+        lat=frame["lat"].to_numpy().astype(np.float64),
+        lon=frame["lon"].to_numpy().astype(np.float64),
+        alt=frame["alt_m"].fill_null(0.0).to_numpy().astype(np.float64),
+        speed=frame["speed_mps"].fill_null(float("nan")).to_numpy().astype(np.float64),
+        max_gap_us=frame["max_gap_us"].to_numpy(),
+    )
+
+
+def _usable(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Aircraft reports without altitude cannot be placed in 3-D: they are left out and counted."""
+    missing = (pl.col("domain") == "air") & pl.col("alt_m").is_null()
+    count = int(table.select(missing.sum()).item() or 0)
+    return table.filter(~missing), count
+
+
+def _windows(candidates: pl.DataFrame, tracks: pl.DataFrame, slice_us: int) -> pl.DataFrame:
+    domains = tracks.select("code", "domain")
+    return (
+        candidates.join(domains.rename({"code": "a", "domain": "domain_a"}), on="a")
+        .join(domains.rename({"code": "b", "domain": "domain_b"}), on="b")
+        .with_columns(
+            (pl.col("slice") * slice_us).alias("w0"),
+            ((pl.col("slice") + 1) * slice_us).alias("w1"),
+            pl.when(pl.col("kind") != "air-sea")
+            .then(pl.lit(""))
+            .when(pl.col("domain_a") == "air")
+            .then(pl.lit("a"))
+            .otherwise(pl.lit("b"))
+            .alias("air_is"),
+        )
+    )
+
+
+def _encounter_id(a: str, b: str, start: datetime) -> str:
+    digest = hashlib.sha256(f"{a}|{b}|{start.isoformat()}".encode()).hexdigest()
+    return f"enc-{digest[:12]}"
+
+
+def _finish(
+    episodes: pl.DataFrame, tracks: pl.DataFrame, policy: Policy, origin: datetime
+) -> pl.DataFrame:
+    ids = tracks.select("code", "track", "side", "dark")
+    episodes = episodes.join(
+        ids.rename({"code": "a", "track": "track_a", "side": "side_a", "dark": "dark_a"}), on="a"
+    ).join(
+        ids.rename({"code": "b", "track": "track_b", "side": "side_b", "dark": "dark_b"}), on="b"
+    )
+    records = []
+    for row in episodes.sort("track_a", "track_b", "start").iter_rows(named=True):
+        severity, reasons = classify(
+            Features(
+                kind=row["kind"],
+                civil_safety=row["civil_safety"],
+                min_slant_m=row["min_slant_m"],
+                min_horizontal_m=row["min_horizontal_m"],
+                max_closure_mps=row["max_closure_mps"],
+                passes=row["passes"],
+                orbits_low=row["orbits_low"],
+                overflight=row["overflight"],
+                low_fast_pass=row["low_fast_pass"],
+                low_close_pass=row["low_close_pass"],
+            ),
+            policy,
+        )
+        if row["dark_a"] or row["dark_b"]:
+            reasons.append("transponder-off")
+        start = origin + timedelta(seconds=row["start"])
+        records.append(
+            {
+                "id": _encounter_id(row["track_a"], row["track_b"], start),
+                "a": row["track_a"],
+                "b": row["track_b"],
+                "sides": [row["side_a"], row["side_b"]],
+                "kind": row["kind"],
+                "start": start,
+                "end": origin + timedelta(seconds=row["end"]),
+                "cpa_time": origin + timedelta(seconds=row["cpa_time"]),
+                "min_slant_m": row["min_slant_m"],
+                "min_horizontal_m": row["min_horizontal_m"],
+                "vertical_m": row["vertical_m"],
+                "max_closure_mps": row["max_closure_mps"],
+                "passes": row["passes"],
+                "orbits": row["orbits"] if row["kind"] == "air-sea" else 0,
+                "overflight": row["overflight"],
+                "low_fast_pass": row["low_fast_pass"],
+                "civil_safety": row["civil_safety"],
+                "severity": severity,
+                "reasons": reasons,
+            }
+        )
+    return pl.DataFrame(records, schema=ENCOUNTER_SCHEMA)
+
+
+ENCOUNTER_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.String(),
+    "a": pl.String(),
+    "b": pl.String(),
+    "sides": pl.List(pl.String()),
+    "kind": pl.String(),
+    "start": pl.Datetime("us", "UTC"),
+    "end": pl.Datetime("us", "UTC"),
+    "cpa_time": pl.Datetime("us", "UTC"),
+    "min_slant_m": pl.Float64(),
+    "min_horizontal_m": pl.Float64(),
+    "vertical_m": pl.Float64(),
+    "max_closure_mps": pl.Float64(),
+    "passes": pl.Int64(),
+    "orbits": pl.Int64(),
+    "overflight": pl.Boolean(),
+    "low_fast_pass": pl.Boolean(),
+    "civil_safety": pl.Boolean(),
+    "severity": pl.String(),
+    "reasons": pl.List(pl.String()),
+}
+
+
+def _batches(windows: pl.DataFrame, arrays: TrackArrays, stride_us: int) -> list[pl.DataFrame]:
+    """Split windows so each batch holds about EVENTS_PER_BATCH sample instants."""
+    if windows.height == 0:
+        return []
+    keys = arrays.code * stride_us + arrays.t_us
+    counts = np.zeros(windows.height, dtype=np.int64)
+    w0, w1 = windows["w0"].to_numpy(), windows["w1"].to_numpy()
+    for column in ("a", "b"):
+        code = windows[column].to_numpy()
+        counts += np.searchsorted(keys, code * stride_us + w1) - np.searchsorted(
+            keys, code * stride_us + w0
+        )
+    batch_of = np.cumsum(counts + 2) // EVENTS_PER_BATCH
+    labelled = windows.with_columns(pl.Series("_batch", batch_of))
+    return [part.drop("_batch") for part in labelled.partition_by("_batch", maintain_order=True)]
+
+
+def detect(
+    table: pl.DataFrame, policy: Policy | None = None, progress: ProgressCallback | None = None
+) -> Detection:
+    """Every encounter between examined pairs in the canonical ``table``."""
+    policy = policy or Policy()
+    started = time.perf_counter()
+    usable, no_altitude = _usable(table)
+    stats: dict[str, Any] = {
+        "positions": table.height,
+        "tracks": table["track"].n_unique() if table.height else 0,
+        "positions_without_altitude": no_altitude,
+    }
+    empty = Detection(pl.DataFrame(schema=ENCOUNTER_SCHEMA), stats)
+    if usable.height < 2:
+        stats.update(candidate_windows=0, subintervals_inside=0, seconds=0.0)
+        return empty
+    tracks = _track_table(usable)
+    origin_dt: datetime = usable["time"].min()  # type: ignore[assignment]
+    origin_us = int(usable.select(pl.col("time").min().dt.epoch("us")).item())
+    arrays = _arrays(usable, tracks, policy, origin_us)
+    span_us = int(arrays.t_us.max()) + 1
+    n_tracks = int(tracks.height)
+    if n_tracks * span_us >= 2**62:
+        from parley.errors import InputError
+
+        raise InputError("archive too long for one run: split it by time (or use --cluster)")
+    slice_us = SLICE_S * 1_000_000
+    boxes = segment_slices(arrays, slice_us).join(
+        tracks.select(
+            "code",
+            pl.concat_str(
+                "side",
+                "domain",
+                pl.when("dark").then(pl.lit("dark")).otherwise(pl.lit("lit")),
+                separator="|",
+            ).alias("group"),
+        ),
+        on="code",
+    )
+    candidates = candidate_slices(boxes, eligible_pairs(tracks, policy), policy, slice_us)
+    windows = _windows(candidates, tracks, slice_us)
+    batches = _batches(windows, arrays, span_us)
+    parts = []
+    for index, batch in enumerate(batches):
+        parts.append(measure_windows(arrays, span_us, batch, policy))
+        if progress:
+            progress(index + 1, len(batches))
+    inside = pl.concat(parts) if parts else pl.DataFrame()
+    stats.update(
+        candidate_pairs=candidates.select("a", "b").n_unique() if candidates.height else 0,
+        candidate_windows=candidates.height,
+        subintervals_inside=inside.height,
+    )
+    if inside.height == 0:
+        stats["seconds"] = round(time.perf_counter() - started, 3)
+        return empty
+    episodes = aggregate(inside, policy)
+    encounters = _finish(episodes, tracks, policy, origin_dt.astimezone(UTC))
+    stats["encounters"] = encounters.height
+    stats["seconds"] = round(time.perf_counter() - started, 3)
+    log.info("detected %d encounters in %.2f s", encounters.height, stats["seconds"])
+    return Detection(encounters, stats)
+
+
+__all__ = ["ENCOUNTER_SCHEMA", "Detection", "detect", "eligible_pairs"]

@@ -1,0 +1,191 @@
+"""The detection output contract: JSON, GeoJSON, CSV and Parquet.
+
+JSON: ``{"encounters": [...], "rejected_rows": int, "policy": {...}, "stats": {...}}``; each
+encounter as documented in ``docs/detect.md``. Times are ISO 8601 UTC with ``Z``; distances in
+metres, speeds in m/s, rounded to centimetres.
+"""
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from parley.encounters.detector import Detection
+from parley.encounters.policy import Policy
+from parley.errors import InputError
+
+CONTRACT_VERSION = 1
+_FLOATS = ("min_slant_m", "min_horizontal_m", "vertical_m", "max_closure_mps")
+EVIDENCE_WINDOW_AIR_S = 60.0
+EVIDENCE_WINDOW_SEA_S = 600.0
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _positions(table: pl.DataFrame, track: str, t0: datetime, t1: datetime) -> list[dict[str, Any]]:
+    rows = table.filter((pl.col("track") == track) & pl.col("time").is_between(t0, t1)).select(
+        "time", "lat", "lon", "alt_m", "speed_mps", "course_deg"
+    )
+    return [
+        {
+            "time": iso(r["time"]),
+            "lat": round(r["lat"], 6),
+            "lon": round(r["lon"], 6),
+            "alt_m": None if r["alt_m"] is None else round(r["alt_m"], 1),
+            "speed_mps": None if r["speed_mps"] is None else round(r["speed_mps"], 1),
+            "course_deg": None if r["course_deg"] is None else round(r["course_deg"], 1),
+        }
+        for r in rows.iter_rows(named=True)
+    ]
+
+
+def evidence_window(kind: str) -> timedelta:
+    seconds = EVIDENCE_WINDOW_SEA_S if kind == "sea-sea" else EVIDENCE_WINDOW_AIR_S
+    return timedelta(seconds=seconds)
+
+
+def encounter_records(
+    detection: Detection, table: pl.DataFrame | None = None
+) -> list[dict[str, Any]]:
+    """The encounters as JSON-ready dicts; with ``table``, each carries its evidence."""
+    records = []
+    for row in detection.encounters.iter_rows(named=True):
+        record: dict[str, Any] = {
+            "id": row["id"],
+            "a": row["a"],
+            "b": row["b"],
+            "sides": row["sides"],
+            "kind": row["kind"],
+            "start": iso(row["start"]),
+            "end": iso(row["end"]),
+            "cpa_time": iso(row["cpa_time"]),
+            **{name: round(row[name], 2) for name in _FLOATS},
+            "passes": row["passes"],
+            "orbits": row["orbits"],
+            "overflight": row["overflight"],
+            "low_fast_pass": row["low_fast_pass"],
+            "civil_safety": row["civil_safety"],
+            "severity": row["severity"],
+            "reasons": row["reasons"],
+        }
+        if table is not None:
+            window = evidence_window(row["kind"])
+            t0, t1 = row["cpa_time"] - window, row["cpa_time"] + window
+            record["evidence"] = {
+                "window_s": window.total_seconds(),
+                "a": _positions(table, row["a"], t0, t1),
+                "b": _positions(table, row["b"], t0, t1),
+            }
+        records.append(record)
+    return records
+
+
+def to_json_document(
+    detection: Detection, policy: Policy, rejected_rows: int, table: pl.DataFrame | None = None
+) -> dict[str, Any]:
+    return {
+        "encounters": encounter_records(detection, table),
+        "rejected_rows": rejected_rows,
+        "policy": policy.to_dict(),
+        "stats": {"contract_version": CONTRACT_VERSION, **detection.stats},
+    }
+
+
+def _line(table: pl.DataFrame, track: str, t0: datetime, t1: datetime) -> list[list[float]]:
+    rows = table.filter((pl.col("track") == track) & pl.col("time").is_between(t0, t1))
+    return [[round(lon, 6), round(lat, 6)] for lat, lon in rows.select("lat", "lon").iter_rows()]
+
+
+def _cpa_point(table: pl.DataFrame, row: dict[str, Any]) -> list[float]:
+    """Midpoint of the two tracks' interpolated positions at the CPA instant."""
+    points = []
+    for track in (row["a"], row["b"]):
+        rows = table.filter(pl.col("track") == track).sort("time")
+        times = rows["time"].dt.epoch("us").to_numpy() / 1e6
+        at = row["cpa_time"].timestamp()
+        points.append(
+            (
+                float(np.interp(at, times, rows["lat"].to_numpy())),
+                float(np.interp(at, times, rows["lon"].to_numpy())),
+            )
+        )
+    return [
+        round((points[0][1] + points[1][1]) / 2, 6),
+        round((points[0][0] + points[1][0]) / 2, 6),
+    ]
+
+
+def to_geojson(detection: Detection, table: pl.DataFrame) -> dict[str, Any]:
+    """One Feature per encounter: both tracks around the episode and the closest-approach point."""
+    features = []
+    records = encounter_records(detection)
+    for record, row in zip(records, detection.encounters.iter_rows(named=True), strict=True):
+        pad = evidence_window(row["kind"]) / 2
+        t0, t1 = row["start"] - pad, row["end"] + pad
+        geometries: list[dict[str, Any]] = [
+            {"type": "LineString", "coordinates": _line(table, row["a"], t0, t1)},
+            {"type": "LineString", "coordinates": _line(table, row["b"], t0, t1)},
+            {"type": "Point", "coordinates": _cpa_point(table, row)},
+        ]
+        geometries = [g for g in geometries if g["type"] == "Point" or len(g["coordinates"]) >= 2]
+        properties = {k: v for k, v in record.items() if k not in ("sides", "reasons")}
+        properties["sides"] = ",".join(record["sides"])
+        properties["reasons"] = ",".join(record["reasons"])
+        features.append(
+            {
+                "type": "Feature",
+                "id": record["id"],
+                "geometry": {"type": "GeometryCollection", "geometries": geometries},
+                "properties": properties,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def flat_table(detection: Detection) -> pl.DataFrame:
+    return detection.encounters.with_columns(
+        pl.col("sides").list.join(","), pl.col("reasons").list.join(",")
+    )
+
+
+def write_output(
+    path: Path,
+    detection: Detection,
+    policy: Policy,
+    rejected_rows: int,
+    table: pl.DataFrame,
+    evidence: bool,
+) -> None:
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".json":
+            document = to_json_document(
+                detection, policy, rejected_rows, table if evidence else None
+            )
+            path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        elif suffix == ".geojson":
+            path.write_text(json.dumps(to_geojson(detection, table)) + "\n", encoding="utf-8")
+        elif suffix == ".csv":
+            flat_table(detection).with_columns(
+                pl.col("start", "end", "cpa_time").dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ).write_csv(path)
+        elif suffix == ".parquet":
+            detection.encounters.write_parquet(path)
+        else:
+            raise InputError(f"{path}: output must end in .json, .geojson, .csv or .parquet")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be written ({exc.strerror or exc})") from exc
+
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "encounter_records",
+    "to_geojson",
+    "to_json_document",
+    "write_output",
+]

@@ -1,0 +1,117 @@
+"""The canonical table as a file: canonical CSV and Parquet, exactly the canonical column names."""
+
+from pathlib import Path
+
+import polars as pl
+import pyarrow.lib
+
+from parley.errors import InputError
+from parley.tracks.readers.base import Format, RawRead, Rejection, source_label
+from parley.tracks.readers.fileio import read_bytes
+from parley.tracks.schema import CANONICAL_SCHEMA, LINE_COLUMN, REQUIRED_COLUMNS, conform
+from parley.tracks.timeparse import parse_time_text
+
+PARQUET_MAGIC = b"PAR1"
+_NUMERIC = ("lat", "lon", "alt_m", "speed_mps", "course_deg", "vrate_mps")
+_TEXT = ("track", "side", "domain", "transponder", "callsign", "type", "source")
+
+
+def _check_columns(path: Path, columns: list[str]) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(f"{path}: missing required column(s) {', '.join(missing)}")
+
+
+def _reject_unparsed(
+    path: Path, text: pl.DataFrame, typed: pl.DataFrame
+) -> tuple[pl.DataFrame, list[Rejection]]:
+    """Rows where a present value failed to parse are rejected, naming the field."""
+    problems: list[pl.Expr] = []
+    for name in ("time", *_NUMERIC):
+        if name not in text.columns:
+            continue
+        given = text[name].is_not_null() & (text[name].str.strip_chars() != "")
+        problems.append(
+            pl.when(given & typed[name].is_null())
+            .then(pl.lit(f"{name}: cannot parse "))
+            .otherwise(None)
+        )
+    if not problems:
+        return typed, []
+    report = pl.DataFrame({"_i": range(text.height)}).with_columns(
+        pl.concat_str([p for p in problems], ignore_nulls=True).alias("problem")
+    )
+    bad_rows = report.filter(pl.col("problem") != "")
+    bad_index = bad_rows["_i"].to_list()
+    rejections: list[Rejection] = []
+    for i, problem in zip(bad_index, bad_rows["problem"].to_list(), strict=True):
+        fields = [f.split(":")[0] for f in problem.split("cannot parse ") if f]
+        values = ", ".join(f"{f}={text[f][i]!r}" for f in fields)
+        rejections.append(
+            Rejection(str(path), int(typed[LINE_COLUMN][i]), f"cannot parse {values}")
+        )
+    keep = pl.Series([True] * text.height)
+    if bad_index:
+        keep = keep.scatter(bad_index, False)
+    return typed.filter(keep), rejections
+
+
+def read_canonical_csv(path: Path) -> RawRead:
+    data = read_bytes(path)
+    try:
+        text = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from exc
+    text = text.rename({c: c.strip() for c in text.columns})
+    _check_columns(path, text.columns)
+    exprs: list[pl.Expr] = [pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(LINE_COLUMN)]
+    exprs.append(parse_time_text(pl.col("time")).alias("time"))
+    for name in _NUMERIC:
+        if name in text.columns:
+            exprs.append(pl.col(name).str.strip_chars().cast(pl.Float64, strict=False).alias(name))
+    for name in _TEXT:
+        if name in text.columns:
+            exprs.append(pl.col(name).str.strip_chars().replace("", None).alias(name))
+    typed = text.select(exprs)
+    typed, rejections = _reject_unparsed(path, text, typed)
+    if "source" not in typed.columns:
+        typed = typed.with_columns(pl.lit(source_label("csv", path)).alias("source"))
+    return RawRead(conform(typed), rejections)
+
+
+def read_canonical_parquet(path: Path) -> RawRead:
+    try:
+        frame = pl.read_parquet(path)
+    except (OSError, pl.exceptions.PolarsError, pyarrow.lib.ArrowException) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+    _check_columns(path, frame.columns)
+    unknown = [c for c in frame.columns if c not in CANONICAL_SCHEMA and not c.startswith("_")]
+    del unknown  # extra columns are allowed and ignored
+    frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE_COLUMN))
+    if frame.schema["time"] in (pl.Float64(), pl.Int64()):
+        frame = frame.with_columns(parse_time_text(pl.col("time").cast(pl.String)).alias("time"))
+    elif isinstance(frame.schema["time"], pl.Datetime):
+        time_zone = frame.schema["time"].time_zone  # type: ignore[attr-defined]
+        col = pl.col("time")
+        col = col.dt.replace_time_zone("UTC") if time_zone is None else col.dt.convert_time_zone("UTC")
+        frame = frame.with_columns(col.dt.cast_time_unit("us").alias("time"))
+    if "source" not in frame.columns:
+        frame = frame.with_columns(pl.lit(source_label("parquet", path)).alias("source"))
+    return RawRead(conform(frame), [])
+
+
+def _sniff_csv(path: Path, head: bytes) -> bool:
+    first = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().lstrip("\ufeff")
+    names = {c.strip() for c in first.split(",")}
+    return all(c in names for c in REQUIRED_COLUMNS)
+
+
+def _sniff_parquet(path: Path, head: bytes) -> bool:
+    return head[:4] == PARQUET_MAGIC
+
+
+FORMATS = (
+    Format("parquet", "canonical track table as Parquet", read_canonical_parquet, _sniff_parquet, 0),
+    Format("csv", "canonical track CSV (time, track, domain, lat, lon, …)", read_canonical_csv,
+           _sniff_csv, 10),
+)
