@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml requirements/lock.txt
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/parley detect --sides src/parley/data/samples/baltic-demo.sides.toml \
-		src/parley/data/samples/baltic-demo.csv
+	$(BIN)/parley detect src/parley/data/samples/april2016.csv \
+		src/parley/data/samples/bornholm.json.gz
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

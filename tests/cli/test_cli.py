@@ -30,7 +30,8 @@ def _command_paths(group: typer.Typer, prefix: str = "parley") -> list[str]:
 def test_every_command_is_documented() -> None:
     reference = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     paths = _command_paths(app)
-    assert "parley detect" in paths and "parley tracks info" in paths
+    assert "parley detect" in paths
+    assert "parley tracks info" in paths
     missing = [p for p in paths if f"`{p}`" not in reference]
     assert missing == []
 
@@ -61,8 +62,9 @@ def test_bad_option_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert "No such option" in _error(capsys)
 
 
-def test_invalid_policy_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                    test_data: Path) -> None:
+def test_invalid_policy_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, test_data: Path
+) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text("[volumes]\nair_air_vertical_m = -3\n")
     sample = test_data / "canonical" / "malformed.csv"
@@ -80,8 +82,9 @@ def test_tracks_info_json(capsys: pytest.CaptureFixture[str], test_data: Path) -
     assert set(summary["sides"]) == {"nato", "russia"}
 
 
-def test_convert_round_trip(capsys: pytest.CaptureFixture[str], test_data: Path,
-                            tmp_path: Path) -> None:
+def test_convert_round_trip(
+    capsys: pytest.CaptureFixture[str], test_data: Path, tmp_path: Path
+) -> None:
     source = test_data / "canonical" / "malformed.csv"
     for suffix in ("parquet", "csv"):
         out = tmp_path / f"out.{suffix}"

@@ -1,11 +1,11 @@
 """``parley detect`` and ``parley policy``: near misses in archives."""
 
 import sys
+import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import tomllib
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -22,8 +22,9 @@ POLICY_OPTION: Path | None = typer.Option(
     None, "--policy", help="TOML file overriding numbers of the default policy (rules.md)."
 )
 
-policy_app = typer.Typer(help="The rules of encounters: volumes, features, classes.",
-                         no_args_is_help=True)
+policy_app = typer.Typer(
+    help="The rules of encounters: volumes, features, classes.", no_args_is_help=True
+)
 
 
 def _policy_toml(data: dict[str, Any], prefix: str = "") -> list[str]:
@@ -72,15 +73,35 @@ def _render(records: list[dict[str, Any]], stats: dict[str, Any], rejected: int)
             f"({stats.get('positions', 0)} positions); {rejected} rows rejected"
         )
         return
-    table = Table("severity", "kind", "a", "b", "CPA (UTC)", "slant m", "horiz m", "vert m",
-                  "closure m/s", "passes", "orbits", "reasons", box=None)
+    table = Table(
+        "severity",
+        "kind",
+        "a",
+        "b",
+        "CPA (UTC)",
+        "slant m",
+        "horiz m",
+        "vert m",
+        "closure m/s",
+        "passes",
+        "orbits",
+        "reasons",
+        box=None,
+    )
     colour = {"high-risk": "bold red", "serious": "yellow", "routine": "green"}
     for r in records:
         table.add_row(
-            f"[{colour[r['severity']]}]{r['severity']}[/]", r["kind"], r["a"], r["b"],
-            r["cpa_time"][:19].replace("T", " "), f"{r['min_slant_m']:.0f}",
-            f"{r['min_horizontal_m']:.0f}", f"{r['vertical_m']:.0f}",
-            f"{r['max_closure_mps']:.0f}", str(r["passes"]), str(r["orbits"]),
+            f"[{colour[r['severity']]}]{r['severity']}[/]",
+            r["kind"],
+            r["a"],
+            r["b"],
+            r["cpa_time"][:19].replace("T", " "),
+            f"{r['min_slant_m']:.0f}",
+            f"{r['min_horizontal_m']:.0f}",
+            f"{r['vertical_m']:.0f}",
+            f"{r['max_closure_mps']:.0f}",
+            str(r["passes"]),
+            str(r["orbits"]),
             ", ".join(r["reasons"]),
         )
     console.print(table)
@@ -113,8 +134,13 @@ def detect(
     tracks = load_tracks(inputs, format_name=format_choice(format_name), sides=sides, strict=strict)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
-        TextColumn("detecting"), BarColumn(), TextColumn("{task.completed}/{task.total} batches"),
-        TimeElapsedColumn(), console=stderr_console, transient=True, disable=not show_progress,
+        TextColumn("detecting"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} batches"),
+        TimeElapsedColumn(),
+        console=stderr_console,
+        transient=True,
+        disable=not show_progress,
     )
     with progress:
         task = progress.add_task("detect", total=None)
@@ -127,10 +153,14 @@ def detect(
         write_output(output, detection, policy, tracks.rejected_rows, tracks.table, evidence)
     if as_json:
         print_json(
-            to_json_document(detection, policy, tracks.rejected_rows,
-                             tracks.table if evidence else None)
+            to_json_document(
+                detection, policy, tracks.rejected_rows, tracks.table if evidence else None
+            )
         )
     elif output is None or not quiet:
         _render(encounter_records(detection), detection.stats, tracks.rejected_rows)
         if output is not None:
             stdout_console.print(f"written to {output}", markup=False)
+
+
+__all__ = ["detect", "policy_app", "policy_show"]

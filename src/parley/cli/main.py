@@ -48,7 +48,7 @@ def main(
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    """Entry point: every user error is one line on stderr and a non-zero exit, never a traceback."""
+    """Entry point: a user error is one line on stderr and a non-zero exit, never a traceback."""
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
     try:

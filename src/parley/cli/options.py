@@ -11,7 +11,9 @@ FORMAT_OPTION: str = typer.Option(
     AUTO, "--format", "-f", help="Input format: auto (sniffed) or one of `parley tracks formats`."
 )
 SIDES_OPTION: Path | None = typer.Option(
-    None, "--sides", help="TOML file assigning tracks to parties (default: the packaged NATO/Russia)."
+    None,
+    "--sides",
+    help="TOML file assigning tracks to parties (default: the packaged NATO/Russia).",
 )
 STRICT_OPTION: bool = typer.Option(
     False, "--strict", help="Exit non-zero when any input row is rejected."
@@ -24,3 +26,6 @@ def format_choice(name: str) -> str:
             f"unknown format {name!r} (known: {AUTO}, {', '.join(format_names())})"
         )
     return name
+
+
+__all__ = ["FORMAT_OPTION", "SIDES_OPTION", "STRICT_OPTION", "format_choice"]

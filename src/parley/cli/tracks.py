@@ -13,14 +13,17 @@ from parley.tracks.readers import FORMATS
 from parley.tracks.sides import load_sides
 from parley.tracks.summary import summarize
 
-app = typer.Typer(help="Read tracks: summaries and conversion to the canonical table.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Read tracks: summaries and conversion to the canonical table.", no_args_is_help=True
+)
 
 
 def _render_info(summary: dict[str, Any]) -> None:
     console = stdout_console
     for f in summary["files"]:
-        console.print(f"[bold]{f['path']}[/bold]  format [cyan]{f['format']}[/cyan], {f['rows']} rows")
+        console.print(
+            f"[bold]{f['path']}[/bold]  format [cyan]{f['format']}[/cyan], {f['rows']} rows"
+        )
     console.print(f"{summary['tracks']} tracks, {summary['positions']} positions")
     if summary["time_span"]:
         span = summary["time_span"]
@@ -95,3 +98,6 @@ def formats(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     for row in rows:
         table.add_row(row["name"], row["description"])
     stdout_console.print(table)
+
+
+__all__ = ["app", "convert", "formats", "info"]

@@ -15,7 +15,10 @@ METRES_PER_DEGREE = EARTH_RADIUS_M * np.pi / 180.0
 
 
 def local_offsets(
-    lat: FloatArray | float, lon: FloatArray | float, lat0: FloatArray | float, lon0: FloatArray | float
+    lat: FloatArray | float,
+    lon: FloatArray | float,
+    lat0: FloatArray | float,
+    lon0: FloatArray | float,
 ) -> tuple[FloatArray, FloatArray]:
     """East and north metres of (lat, lon) from (lat0, lon0), in the plane tangent at lat0."""
     dlon = (np.asarray(lon) - np.asarray(lon0) + 180.0) % 360.0 - 180.0
@@ -25,7 +28,9 @@ def local_offsets(
 
 
 def offset_position(
-    lat0: FloatArray | float, lon0: FloatArray | float, east_m: FloatArray | float,
+    lat0: FloatArray | float,
+    lon0: FloatArray | float,
+    east_m: FloatArray | float,
     north_m: FloatArray | float,
 ) -> tuple[FloatArray, FloatArray]:
     """The position ``east_m``/``north_m`` metres from (lat0, lon0): inverse of local_offsets."""
@@ -36,7 +41,9 @@ def offset_position(
 
 
 def haversine_m(
-    lat1: FloatArray | float, lon1: FloatArray | float, lat2: FloatArray | float,
+    lat1: FloatArray | float,
+    lon1: FloatArray | float,
+    lat2: FloatArray | float,
     lon2: FloatArray | float,
 ) -> FloatArray:
     """Great-circle distance in metres."""

@@ -87,9 +87,9 @@ def reject_malformed(frame: pl.DataFrame, report: HygieneReport) -> pl.DataFrame
         pl.col("transponder")
         .str.to_lowercase()
         .fill_null(
-            pl.when(pl.col("track").str.starts_with("radar:")).then(pl.lit("off")).otherwise(
-                pl.lit("on")
-            )
+            pl.when(pl.col("track").str.starts_with("radar:"))
+            .then(pl.lit("off"))
+            .otherwise(pl.lit("on"))
         ),
     ).with_columns(_reason_for_malformed().alias("reason"))
     bad = frame.filter(pl.col("reason").is_not_null())
@@ -113,15 +113,18 @@ def sort_tracks(frame: pl.DataFrame, report: HygieneReport) -> pl.DataFrame:
 
 
 def _implied_speeds(
-    track_codes: np.ndarray, t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+    track_codes: np.ndarray,
+    t_s: np.ndarray,
+    lat: np.ndarray,
+    lon: np.ndarray,
     settings: HygieneSettings,
 ) -> np.ndarray:
-    """Implied speed from each row to the next row of the same track (inf-free; NaN at track end)."""
+    """Implied speed from each row to the next of the same track (NaN at a track's end)."""
     dist = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:]) - settings.jump_noise_m
     dt = np.maximum(np.diff(t_s), settings.jump_min_dt_s)
     speed = np.maximum(dist, 0.0) / dt
     speed[track_codes[:-1] != track_codes[1:]] = np.nan
-    return speed
+    return np.asarray(speed, dtype=np.float64)
 
 
 def _outliers(too_fast: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -140,7 +143,7 @@ def _outliers(too_fast: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     flagged = spike | (ends & into & ~after_spike) | (starts & out_of & ~next_out)
     if not flagged.any():
         flagged = into
-    return flagged
+    return np.asarray(flagged, dtype=bool)
 
 
 def flag_impossible_jumps(
@@ -189,10 +192,14 @@ def flag_impossible_jumps(
 def derive_vertical_rates(frame: pl.DataFrame, report: HygieneReport) -> pl.DataFrame:
     """Vertical rate from altitude differences where the source gave none (aircraft only)."""
     dt = pl.col("time").diff().over("track").dt.total_microseconds() / 1e6
-    backward = (pl.col("alt_m").diff().over("track") / dt).replace([float("inf"), -float("inf")], None)
+    backward = (pl.col("alt_m").diff().over("track") / dt).replace(
+        [float("inf"), -float("inf")], None
+    )
     forward = backward.shift(-1).over("track")
     derived = pl.coalesce(backward, forward)
-    missing = pl.col("vrate_mps").is_null() & (pl.col("domain") == "air") & pl.col("alt_m").is_not_null()
+    missing = (
+        pl.col("vrate_mps").is_null() & (pl.col("domain") == "air") & pl.col("alt_m").is_not_null()
+    )
     frame = frame.with_columns(missing.alias("_derive"))
     frame = frame.with_columns(
         pl.when(pl.col("_derive")).then(derived).otherwise(pl.col("vrate_mps")).alias("vrate_mps"),
@@ -214,7 +221,9 @@ def fill_defaults(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def clean(
-    frame: pl.DataFrame, settings: HygieneSettings | None = None, report: HygieneReport | None = None
+    frame: pl.DataFrame,
+    settings: HygieneSettings | None = None,
+    report: HygieneReport | None = None,
 ) -> tuple[pl.DataFrame, HygieneReport]:
     """Apply every rule to a raw frame (canonical columns plus ``_file`` and ``_line``)."""
     settings = settings or HygieneSettings()

@@ -10,7 +10,7 @@ from parley.errors import StrictModeError
 from parley.tracks.hygiene import FILE_COLUMN, HygieneReport, HygieneSettings, clean
 from parley.tracks.readers import AUTO, read_raw
 from parley.tracks.readers.fileio import check_readable
-from parley.tracks.schema import CANONICAL_COLUMNS, LINE_COLUMN, conform, empty_table
+from parley.tracks.schema import CANONICAL_COLUMNS, conform, empty_table
 from parley.tracks.sides import SidesConfig, assign_sides, load_sides
 
 
@@ -70,12 +70,9 @@ def load_tracks(
     raw, files, report = read_files(paths, format_name)
     table, report = clean(raw, hygiene, report)
     table = assign_sides(table, sides if sides is not None else load_sides(None))
-    table = table.select(CANONICAL_COLUMNS + (FILE_COLUMN, LINE_COLUMN))
     if strict and report.rejected:
         first = report.rejections[0]
-        raise StrictModeError(
-            f"{report.rejected} row(s) rejected under --strict; first: {first}"
-        )
+        raise StrictModeError(f"{report.rejected} row(s) rejected under --strict; first: {first}")
     return TrackSet(table.select(CANONICAL_COLUMNS), files, report)
 
 
@@ -88,9 +85,7 @@ def write_table(table: pl.DataFrame, path: Path) -> None:
         if suffix == ".parquet":
             table.write_parquet(path)
         elif suffix == ".csv":
-            table.with_columns(
-                pl.col("time").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")
-            ).write_csv(path)
+            table.with_columns(pl.col("time").dt.strftime("%Y-%m-%dT%H:%M:%S%.6fZ")).write_csv(path)
         else:
             raise InputError(f"{path}: output must end in .parquet or .csv")
     except OSError as exc:

@@ -1,5 +1,6 @@
 """What ``parley tracks info`` reports about a track set."""
 
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -44,11 +45,12 @@ def summarize(tracks: TrackSet) -> dict[str, Any]:
         "vrate_derived": report.vrate_derived,
     }
     if table.height:
-        first, last = table["time"].min(), table["time"].max()
+        first: datetime = table["time"].min()  # type: ignore[assignment]
+        last: datetime = table["time"].max()  # type: ignore[assignment]
         summary["time_span"] = {
-            "start": first.isoformat().replace("+00:00", "Z"),  # type: ignore[union-attr]
-            "end": last.isoformat().replace("+00:00", "Z"),  # type: ignore[union-attr]
-            "seconds": (last - first).total_seconds(),  # type: ignore[operator]
+            "start": first.isoformat().replace("+00:00", "Z"),
+            "end": last.isoformat().replace("+00:00", "Z"),
+            "seconds": (last - first).total_seconds(),
         }
         summary["bbox"] = {
             "lat_min": table["lat"].min(),

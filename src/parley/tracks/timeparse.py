@@ -10,15 +10,23 @@ _ISO_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", 
 
 def unix_seconds_to_time(seconds: pl.Expr) -> pl.Expr:
     """Unix seconds (float) to a UTC datetime, microsecond resolution."""
-    return (seconds * 1_000_000).round(0).cast(pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone(
-        "UTC"
+    return (
+        (seconds * 1_000_000)
+        .round(0)
+        .cast(pl.Int64)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
     )
 
 
 def unix_millis_to_time(millis: pl.Expr) -> pl.Expr:
-    return (millis.cast(pl.Float64) * 1_000).round(0).cast(pl.Int64).cast(
-        pl.Datetime("us")
-    ).dt.replace_time_zone("UTC")
+    return (
+        (millis.cast(pl.Float64) * 1_000)
+        .round(0)
+        .cast(pl.Int64)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC")
+    )
 
 
 def parse_iso_time(text: pl.Expr, naive_formats: tuple[str, ...] = _ISO_NAIVE) -> pl.Expr:

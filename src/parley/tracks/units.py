@@ -35,3 +35,19 @@ def nm_to_m(nautical_miles: float) -> float:
 
 def m_to_nm(metres: float) -> float:
     return metres / METRES_PER_NAUTICAL_MILE
+
+
+__all__ = [
+    "EARTH_RADIUS_M",
+    "METRES_PER_FOOT",
+    "METRES_PER_NAUTICAL_MILE",
+    "MPS_PER_FOOT_PER_MINUTE",
+    "MPS_PER_KNOT",
+    "feet_to_m",
+    "fpm_to_mps",
+    "knots_to_mps",
+    "m_to_feet",
+    "m_to_nm",
+    "mps_to_knots",
+    "nm_to_m",
+]

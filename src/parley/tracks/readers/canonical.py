@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import polars as pl
-import pyarrow.lib
 
 from parley.errors import InputError
 from parley.tracks.readers.base import Format, RawRead, Rejection, source_label
 from parley.tracks.readers.fileio import read_bytes
-from parley.tracks.schema import CANONICAL_SCHEMA, LINE_COLUMN, REQUIRED_COLUMNS, conform
+from parley.tracks.schema import LINE_COLUMN, REQUIRED_COLUMNS, conform
 from parley.tracks.timeparse import parse_time_text
 
 PARQUET_MAGIC = b"PAR1"
@@ -82,18 +81,20 @@ def read_canonical_csv(path: Path) -> RawRead:
 def read_canonical_parquet(path: Path) -> RawRead:
     try:
         frame = pl.read_parquet(path)
-    except (OSError, pl.exceptions.PolarsError, pyarrow.lib.ArrowException) as exc:
+    except (OSError, pl.exceptions.PolarsError) as exc:
         raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
     _check_columns(path, frame.columns)
-    unknown = [c for c in frame.columns if c not in CANONICAL_SCHEMA and not c.startswith("_")]
-    del unknown  # extra columns are allowed and ignored
     frame = frame.with_columns(pl.int_range(1, frame.height + 1, dtype=pl.Int64).alias(LINE_COLUMN))
     if frame.schema["time"] in (pl.Float64(), pl.Int64()):
         frame = frame.with_columns(parse_time_text(pl.col("time").cast(pl.String)).alias("time"))
     elif isinstance(frame.schema["time"], pl.Datetime):
-        time_zone = frame.schema["time"].time_zone  # type: ignore[attr-defined]
+        time_zone = frame.schema["time"].time_zone
         col = pl.col("time")
-        col = col.dt.replace_time_zone("UTC") if time_zone is None else col.dt.convert_time_zone("UTC")
+        col = (
+            col.dt.replace_time_zone("UTC")
+            if time_zone is None
+            else col.dt.convert_time_zone("UTC")
+        )
         frame = frame.with_columns(col.dt.cast_time_unit("us").alias("time"))
     if "source" not in frame.columns:
         frame = frame.with_columns(pl.lit(source_label("parquet", path)).alias("source"))
@@ -111,7 +112,17 @@ def _sniff_parquet(path: Path, head: bytes) -> bool:
 
 
 FORMATS = (
-    Format("parquet", "canonical track table as Parquet", read_canonical_parquet, _sniff_parquet, 0),
-    Format("csv", "canonical track CSV (time, track, domain, lat, lon, …)", read_canonical_csv,
-           _sniff_csv, 10),
+    Format(
+        "parquet", "canonical track table as Parquet", read_canonical_parquet, _sniff_parquet, 0
+    ),
+    Format(
+        "csv",
+        "canonical track CSV (time, track, domain, lat, lon, …)",
+        read_canonical_csv,
+        _sniff_csv,
+        10,
+    ),
 )
+
+
+__all__ = ["FORMATS", "read_canonical_csv", "read_canonical_parquet"]
