@@ -38,6 +38,7 @@ from parley.tracks.readers.ais_common import (
     split_failed,
     unix_time,
 )
+from parley.tracks.readers.ais_sixbit import FAST_TYPES, REPORT_CHARS, decode_position_reports
 from parley.tracks.readers.base import Format, RawRead
 from parley.tracks.readers.fileio import read_bytes
 from parley.tracks.schema import LINE_COLUMN, TIME_DTYPE
@@ -341,8 +342,52 @@ def _required_bits(message_class: type) -> int:
     return bits
 
 
+def _fast_reports() -> pl.Expr:
+    """Which messages the vectorised decoder takes: 168-bit reports of types 1/2/3/18."""
+    return (
+        pl.col("kind").is_in(list(FAST_TYPES))
+        & (
+            pl.col("payload").str.len_bytes()
+            == pl.col("kind").replace_strict(REPORT_CHARS, default=-1)
+        )
+        & (pl.col("fill") == 0)
+    )
+
+
 def _decode(messages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Decode the payloads with pyais: positions, static reports, undecodable rows."""
+    """Decode the payloads: positions, static reports, undecodable rows.
+
+    The common fixed-size position reports are decoded in bulk (``ais_sixbit``); everything else
+    goes through pyais one message at a time.
+    """
+    indexed = messages.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    fast = indexed.filter(_fast_reports())
+    fields = decode_position_reports(
+        fast["payload"].cast(pl.Binary).to_list(), fast["kind"].to_numpy().astype(np.int64)
+    )
+    fast_positions = pl.DataFrame(
+        {
+            "_row": fast["_row"],
+            "mmsi": fields.mmsi,
+            "lat": fields.lat,
+            "lon": fields.lon,
+            "speed_kn": fields.speed_kn,
+            "course": fields.course,
+            "altitude": None,
+        },
+        schema=_POSITION_SCHEMA,
+    )
+    slow = indexed.filter(~_fast_reports())
+    slow_positions, static, bad = _decode_with_pyais(slow)
+    positions = pl.concat([fast_positions, slow_positions]).sort("_row")
+    position_frame = positions.join(indexed, on="_row", how="left", maintain_order="left")
+    return position_frame, static, bad.join(indexed, on="_row", how="left")
+
+
+def _decode_with_pyais(
+    messages: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Decode one message at a time with pyais (``messages`` carries ``_row``)."""
     positions: dict[str, list[Any]] = {name: [] for name in _POSITION_SCHEMA}
     rows, mmsis, lats, lons, speeds, courses, altitudes = positions.values()
     static_rows: list[tuple[int, str | None, str | None, str | None]] = []
@@ -350,12 +395,20 @@ def _decode(messages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Data
     kinds = messages["kind"].to_list()
     payloads = messages["payload"].cast(pl.Binary).to_list()
     fills = messages["fill"].to_list()
-    for row, (kind, payload, fill) in enumerate(zip(kinds, payloads, fills, strict=True)):
-        try:
-            decoded: Any = MSG_CLASS[kind].from_vector(bit_vector(payload, fill))
-        except (AISBaseException, ValueError, KeyError, IndexError) as exc:
-            problems.append((row, f"undecodable AIS payload ({type(exc).__name__})"))
-            continue
+    row_ids = messages["_row"].to_list()
+    # vessels repeat the same static report every few minutes: decode each distinct one once
+    static_seen: dict[tuple[int, bytes, int], Any] = {}
+    for row, kind, payload, fill in zip(row_ids, kinds, payloads, fills, strict=True):
+        key = (kind, payload, fill)
+        decoded: Any = static_seen.get(key)
+        if decoded is None:
+            try:
+                decoded = MSG_CLASS[kind].from_vector(bit_vector(payload, fill))
+            except (AISBaseException, ValueError, KeyError, IndexError) as exc:
+                problems.append((row, f"undecodable AIS payload ({type(exc).__name__})"))
+                continue
+            if kind in STATIC_TYPES:
+                static_seen[key] = decoded
         bits = len(payload) * 6 - fill
         if bits < _required_bits(type(decoded)):
             problems.append((row, f"truncated AIS payload ({bits} bits for message type {kind})"))
@@ -370,13 +423,10 @@ def _decode(messages: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.Data
             altitudes.append(decoded.alt if kind == SAR_AIRCRAFT_TYPE else None)
         if kind in STATIC_TYPES:
             static_rows.append(_static_row(decoded))
-    indexed = messages.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
-    position_frame = pl.DataFrame(positions, schema=_POSITION_SCHEMA).join(
-        indexed, on="_row", how="left", maintain_order="left"
-    )
+    position_frame = pl.DataFrame(positions, schema=_POSITION_SCHEMA)
     static = pl.DataFrame(static_rows, schema=STATIC_SCHEMA, orient="row")
     bad = pl.DataFrame(problems, schema={"_row": pl.Int64, "reason": pl.String}, orient="row")
-    return position_frame, static, bad.join(indexed, on="_row", how="left")
+    return position_frame, static, bad
 
 
 _POSITION_SCHEMA: Final = {
