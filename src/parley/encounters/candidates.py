@@ -38,6 +38,9 @@ def segment_slices(arrays: TrackArrays, slice_us: int) -> pl.DataFrame:
     valid = same_track & (dt <= arrays.max_gap_us[:-1]) & (dt > 0)
     start = np.flatnonzero(valid)
     end = start + 1
+    # a segment crossing the antimeridian ends beyond ±180°: its box stays a few cells wide
+    lon_start = arrays.lon[start]
+    lon_end = lon_start + (arrays.lon[end] - lon_start + 180.0) % 360.0 - 180.0
     segments = pl.DataFrame(
         {
             "code": code[start],
@@ -45,8 +48,8 @@ def segment_slices(arrays: TrackArrays, slice_us: int) -> pl.DataFrame:
             "slice_hi": (arrays.t_us[end] - 1) // slice_us,
             "lat_lo": np.minimum(arrays.lat[start], arrays.lat[end]),
             "lat_hi": np.maximum(arrays.lat[start], arrays.lat[end]),
-            "lon_lo": np.minimum(arrays.lon[start], arrays.lon[end]),
-            "lon_hi": np.maximum(arrays.lon[start], arrays.lon[end]),
+            "lon_lo": np.minimum(lon_start, lon_end),
+            "lon_hi": np.maximum(lon_start, lon_end),
             "alt_lo": np.minimum(arrays.alt[start], arrays.alt[end]),
             "alt_hi": np.maximum(arrays.alt[start], arrays.alt[end]),
         }
@@ -65,23 +68,32 @@ def segment_slices(arrays: TrackArrays, slice_us: int) -> pl.DataFrame:
 
 
 def _cells(boxes: pl.DataFrame, half_radius_m: float, cell_deg: float) -> pl.DataFrame:
-    """Each widened box listed once per grid cell it touches."""
+    """Each widened box listed once per grid cell it touches.
+
+    Longitude cells divide the full circle evenly and are numbered modulo their count, so boxes
+    on either side of the antimeridian share the cells there.
+    """
     lat_pad = half_radius_m / METRES_PER_DEGREE
     max_abs_lat = pl.max_horizontal(pl.col("lat_lo").abs(), pl.col("lat_hi").abs()).clip(
         upper_bound=MAX_COS_LATITUDE_DEG
     )
     lon_pad = lat_pad / max_abs_lat.radians().cos()
+    lon_cells = max(int(360.0 // cell_deg), 1)
+    lon_cell_deg = 360.0 / lon_cells
+    ix0 = ((pl.col("lon_lo") - lon_pad + 180.0) / lon_cell_deg).floor().cast(pl.Int64)
+    ix1 = ((pl.col("lon_hi") + lon_pad + 180.0) / lon_cell_deg).floor().cast(pl.Int64)
     return (
         boxes.with_columns(
             ((pl.col("lat_lo") - lat_pad) / cell_deg).floor().cast(pl.Int64).alias("iy0"),
             ((pl.col("lat_hi") + lat_pad) / cell_deg).floor().cast(pl.Int64).alias("iy1"),
-            ((pl.col("lon_lo") - lon_pad) / cell_deg).floor().cast(pl.Int64).alias("ix0"),
-            ((pl.col("lon_hi") + lon_pad) / cell_deg).floor().cast(pl.Int64).alias("ix1"),
+            ix0.alias("ix0"),
+            pl.min_horizontal(ix1, ix0 + lon_cells - 1).alias("ix1"),
         )
         .with_columns(pl.int_ranges("iy0", pl.col("iy1") + 1).alias("iy"))
         .explode("iy")
         .with_columns(pl.int_ranges("ix0", pl.col("ix1") + 1).alias("ix"))
         .explode("ix")
+        .with_columns(((pl.col("ix") % lon_cells + lon_cells) % lon_cells).alias("ix"))
         .select("code", "slice", "iy", "ix")
     )
 
@@ -91,8 +103,16 @@ def _box_gap_m(frame: pl.DataFrame) -> pl.Expr:
     lat_gap = pl.max_horizontal(
         pl.col("lat_lo_b") - pl.col("lat_hi_a"), pl.col("lat_lo_a") - pl.col("lat_hi_b"), 0.0
     )
-    lon_gap = pl.max_horizontal(
-        pl.col("lon_lo_b") - pl.col("lon_hi_a"), pl.col("lon_lo_a") - pl.col("lon_hi_b"), 0.0
+    # on the circle of longitudes: the smallest gap with b as it is or one turn east or west
+    lon_gap = pl.min_horizontal(
+        *(
+            pl.max_horizontal(
+                pl.col("lon_lo_b") + turn - pl.col("lon_hi_a"),
+                pl.col("lon_lo_a") - pl.col("lon_hi_b") - turn,
+                0.0,
+            )
+            for turn in (0.0, 360.0, -360.0)
+        )
     )
     max_abs_lat = pl.max_horizontal(
         pl.col("lat_lo_a").abs(),

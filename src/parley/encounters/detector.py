@@ -268,13 +268,15 @@ def detect(
     origin_dt: datetime = usable["time"].min()  # type: ignore[assignment]
     origin_us = int(usable.select(pl.col("time").min().dt.epoch("us")).item())
     arrays = _arrays(usable, tracks, policy, origin_us)
-    span_us = int(arrays.t_us.max()) + 1
+    slice_us = SLICE_S * 1_000_000
+    # the key stride of (track, time) lookups: windows end on slice boundaries, so it must pass
+    # the end of the last slice, or a window's end would reach into the next track's samples
+    span_us = (int(arrays.t_us.max()) // slice_us + 1) * slice_us + 1
     n_tracks = int(tracks.height)
     if n_tracks * span_us >= 2**62:
         from parley.errors import InputError
 
         raise InputError("archive too long for one run: split it by time (or use --cluster)")
-    slice_us = SLICE_S * 1_000_000
     boxes = segment_slices(arrays, slice_us).join(
         tracks.select(
             "code",

@@ -120,9 +120,11 @@ class Motion:
 
     def swept_between(self, lo: Array, hi: Array) -> Array:
         """Bearing change of b seen from a between τ=lo and τ=hi (0 where lo ≥ hi)."""
-        x0, y0, _ = self.at(lo)
-        x1, y1, _ = self.at(np.maximum(lo, hi))
-        return np.where(hi > lo, swept_angle(x0, y0, x1, y1), 0.0)
+        nonempty = hi > lo
+        # an empty range may carry infinite bounds: evaluate it at 0 and discard the result
+        x0, y0, _ = self.at(np.where(nonempty, lo, 0.0))
+        x1, y1, _ = self.at(np.where(nonempty, hi, 0.0))
+        return np.where(nonempty, swept_angle(x0, y0, x1, y1), 0.0)
 
 
 def overflight_possible(

@@ -56,6 +56,17 @@ def _position(arrays: TrackArrays, row: Array, t_us: Array) -> tuple[Array, Arra
     return lat, lon, alt
 
 
+def _relative_plane(lat_a: Array, lon_a: Array, lat_b: Array, lon_b: Array) -> tuple[Array, Array]:
+    """East and north metres from a to b in the plane tangent midway between them.
+
+    The midpoint's latitude keeps the plane symmetric in a and b and exact to centimetres at
+    10 km; either end's latitude would be off by metres there (and differ with the order).
+    """
+    cos_mid = np.cos(np.radians((lat_a + lat_b) / 2.0))
+    east = ((lon_b - lon_a + 180.0) % 360.0 - 180.0) * METRES_PER_DEGREE * cos_mid
+    return np.asarray(east), np.asarray((lat_b - lat_a) * METRES_PER_DEGREE)
+
+
 def _path_speed(arrays: TrackArrays, row: Array) -> Array:
     nxt = np.minimum(row + 1, len(arrays.t_us) - 1)
     span = np.maximum((arrays.t_us[nxt] - arrays.t_us[row]) / 1e6, 1e-6)
@@ -97,17 +108,8 @@ def measure_windows(
     lat_a1, lon_a1, alt_a1 = _position(arrays, row_a, t1)
     lat_b0, lon_b0, alt_b0 = _position(arrays, row_b, t0)
     lat_b1, lon_b1, alt_b1 = _position(arrays, row_b, t1)
-    cos_ref = np.cos(np.radians(lat_a0))
-
-    def east(lon_from: Array, lon_to: Array) -> Array:
-        return np.asarray(
-            ((lon_to - lon_from + 180.0) % 360.0 - 180.0) * METRES_PER_DEGREE * cos_ref
-        )
-
-    x0 = east(lon_a0, lon_b0)
-    y0 = (lat_b0 - lat_a0) * METRES_PER_DEGREE
-    x1 = east(lon_a1, lon_b1)
-    y1 = (lat_b1 - lat_a1) * METRES_PER_DEGREE
+    x0, y0 = _relative_plane(lat_a0, lon_a0, lat_b0, lon_b0)
+    x1, y1 = _relative_plane(lat_a1, lon_a1, lat_b1, lon_b1)
     duration = (t1 - t0) / 1e6
     kind = windows["kind"].to_numpy()[g]
     air_is = windows["air_is"].to_numpy()[g]
@@ -188,7 +190,11 @@ def _features(
     close_lo, close_hi = kernel.intersect(
         (lo, hi), kernel.quadratic_below(sa, sb, sc, feat.closure_slant_m**2, d)
     )
-    closure_close = np.where(close_hi > close_lo, motion.closure_at(close_lo), np.nan)
+    gets_close = close_hi > close_lo
+    # an empty range's bound may be infinite: measure at the entry instead and discard it
+    closure_close = np.where(
+        gets_close, motion.closure_at(np.where(gets_close, close_lo, lo)), np.nan
+    )
     closure_any = motion.closure_at(lo)
     orbit_lo, orbit_hi = kernel.intersect(
         (lo, hi), kernel.quadratic_below(ha, hb, hc, feat.orbit_radius_m**2, d)
@@ -218,7 +224,7 @@ def _features(
         {
             "a": windows["a"].to_numpy()[g],
             "b": windows["b"].to_numpy()[g],
-            "kind": kind,
+            "kind": pl.Series(kind, dtype=pl.String),  # typed even when empty
             "civil_safety": windows["civil_safety"].to_numpy()[g],
             "t_in": t0 / 1e6 + lo,
             "t_out": t0 / 1e6 + hi,
