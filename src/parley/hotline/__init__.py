@@ -1,0 +1,1 @@
+"""The hotline: signed append-only logs, one per party, witnessed by the other."""
