@@ -9,6 +9,8 @@ from typer.exceptions import Abort, TyperException
 
 from parley import __version__
 from parley.cli import detect as detect_commands
+from parley.cli import hotline as hotline_commands
+from parley.cli import node as node_commands
 from parley.cli import tracks as tracks_commands
 from parley.cli.render import error_line
 from parley.errors import ParleyError
@@ -24,6 +26,8 @@ app = typer.Typer(
 app.add_typer(tracks_commands.app, name="tracks")
 app.add_typer(detect_commands.policy_app, name="policy")
 app.command("detect")(detect_commands.detect)
+app.add_typer(node_commands.app, name="node")
+app.add_typer(hotline_commands.app, name="hotline")
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,347 @@
+"""A party's hotline node: its directory, its identity, its own log and its copy of the peer's.
+
+A node directory holds ``node.toml``, ``key.pem`` and ``node.db`` (see :mod:`.config`). Every write
+is one database transaction: the entry exactly as signed, its outbox row, a new signed checkpoint
+of our log and an audit row commit together or not at all, before :meth:`Node.send` returns.
+
+The first entry of every log (seq 0) records the template catalogue the node speaks
+(:func:`parley.hotline.templates.catalogue_record`), so both logs hold the catalogue's hash.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from parley.errors import ConfigError
+from parley.hotline import records
+from parley.hotline.bundle import ExportSummary, ImportSummary, export_bundle, import_bundle
+from parley.hotline.checkpoint import Checkpoint, sign_note
+from parley.hotline.config import (
+    CONFIG_FILE,
+    DATABASE_FILE,
+    KEY_FILE,
+    NodeConfig,
+    PeerConfig,
+    read_config,
+    read_key,
+    write_config,
+    write_key,
+)
+from parley.hotline.entry import ZERO_HASH, SignedEntry, log_id_for, sign_entry
+from parley.hotline.errors import HotlineError
+from parley.hotline.keys import PartyKey, PublicIdentity
+from parley.hotline.merkle import MerkleTree
+from parley.hotline.msgid import Clock, MsgIdGenerator, utc_now
+from parley.hotline.templates import (
+    CATALOGUE,
+    CATALOGUE_VERSION,
+    catalogue_record,
+    check_entry,
+    free_text_language,
+    template,
+)
+from parley.hotline.verify import VerifyReport, verify_node
+from parley.hotline.views import MessageView, message_views
+from parley.store.engine import open_engine, read, write
+from parley.store.schema import check_schema, create_schema
+
+#: The entry type of each template that is not an ordinary message.
+TEMPLATE_TYPES = {5: "ack", 6: "test", 8: "key-rotation"}
+ACK_TEMPLATE = 5
+FREE_TEXT_TEMPLATE = 9
+
+
+class NodeError(HotlineError):
+    """An operation the node refuses (no peer trusted, unknown message, already acknowledged…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogView:
+    """Both logs as the node holds them, each message with its state."""
+
+    own: list[MessageView]
+    peer: list[MessageView]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "own": [view.to_json() for view in self.own],
+            "peer": [view.to_json() for view in self.peer],
+        }
+
+
+class Node:
+    """An opened node directory. Use :func:`init_node` or :func:`load_node` to get one."""
+
+    def __init__(
+        self, directory: Path, config: NodeConfig, key: PartyKey, engine: Engine, clock: Clock
+    ) -> None:
+        self.directory = directory
+        self.config = config
+        self.key = key
+        self.engine = engine
+        self.clock = clock
+        self._ids = MsgIdGenerator(clock)
+
+    def __enter__(self) -> "Node":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def log_id(self) -> str:
+        return self.config.log_id
+
+    @property
+    def peer(self) -> PeerConfig:
+        peer = self.config.peer
+        if peer is None:
+            raise NodeError(f"{self.directory}: no peer trusted yet (see parley node trust)")
+        return peer
+
+    @property
+    def peer_log_id(self) -> str:
+        return log_id_for(self.peer.identity)
+
+    def _require_peer(self) -> None:
+        self.peer  # noqa: B018  (raises NodeError when no peer is trusted)
+
+    def identity(self) -> PublicIdentity:
+        return self.key.identity
+
+    def identity_json(self) -> dict[str, Any]:
+        return {**self.key.identity.to_json(), "log_id": self.log_id}
+
+    def trust(self, peer_identity: Mapping[str, Any], url: str) -> str:
+        """Pair with the peer; returns its fingerprint, to compare out of band."""
+        identity = PublicIdentity.from_json(dict(peer_identity))
+        if identity.public_key == self.key.public_key:
+            raise NodeError("this is the node's own identity, not a peer's")
+        held = self.config.peer
+        if held is not None and held.identity != identity:
+            raise NodeError(
+                f"already paired with {held.identity.party} ({held.identity.fingerprint}); "
+                "refusing to trust another key"
+            )
+        peer_log_id = log_id_for(identity)
+        with write(self.engine) as connection:
+            if not records.log_exists(connection, peer_log_id):
+                records.insert_log(connection, peer_log_id, identity, "peer")
+            records.add_audit(
+                connection,
+                self.clock(),
+                self.config.party,
+                "trust",
+                f"{identity.party} {identity.fingerprint} at {url}",
+            )
+        self.config = NodeConfig(
+            self.config.party, self.log_id, self.config.database, PeerConfig(identity, url)
+        )
+        write_config(self.directory, self.config)
+        return identity.fingerprint
+
+    def send(
+        self,
+        template_ref: int | str,
+        fields: Mapping[str, str],
+        reply_to: str | None = None,
+        language: str | None = None,
+    ) -> str:
+        """Record a message in our log (durably, with a new signed checkpoint); its msg_id."""
+        template_id = resolve_template(template_ref)
+        values = dict(fields)
+        reply_to = _reference_link(template_id, values, reply_to)
+        if language is not None:
+            if template_id != FREE_TEXT_TEMPLATE:
+                raise NodeError("a language is stated only for free text (template 9)")
+            if values.setdefault("language", language) != language:
+                raise NodeError(f"--language {language} contradicts the field language")
+        entry_values: dict[str, Any] = {
+            "type": TEMPLATE_TYPES.get(template_id, "message"),
+            "template": template_id,
+            "fields": values,
+            "in_reply_to": reply_to,
+            "language": free_text_language(template_id, values),
+        }
+        self._require_peer()
+        with write(self.engine) as connection:
+            if reply_to is not None and records.msg_id_log(connection, reply_to) is None:
+                raise NodeError(f"--reply-to {reply_to}: no such message in either log")
+            signed = self._append(connection, entry_values, "send")
+        return signed.msg_id
+
+    def ack(self, msg_id: str) -> str:
+        """Acknowledge a message of the peer (an ACK entry in our log); the ACK's msg_id."""
+        with read(self.engine) as connection:
+            where = records.msg_id_log(connection, msg_id)
+        if where is None or where != self.peer_log_id:
+            raise NodeError(f"{msg_id}: not a message in {self.peer.identity.party}'s log")
+        views = {view.msg_id: view for view in self.inbox()}
+        view = views.get(msg_id)
+        if view is None or view.template is None or not template(view.template).requires_ack:
+            raise NodeError(f"{msg_id}: this entry of the peer's log takes no acknowledgement")
+        if "acknowledged" in view.states:
+            raise NodeError(f"{msg_id}: already acknowledged")
+        return self.send(ACK_TEMPLATE, {"reference": msg_id}, reply_to=msg_id)
+
+    def inbox(self) -> list[MessageView]:
+        """The peer's messages, each with its state (received, acknowledged, answered by us)."""
+        return [view for view in self.log().peer if view.type != "catalogue"]
+
+    def log(self) -> LogView:
+        with read(self.engine) as connection:
+            own = records.stored_entries(connection, self.log_id)
+            peer = records.stored_entries(connection, self.peer_log_id) if self.config.peer else []
+            receipt = records.latest_cosignature(connection, self.log_id)
+        delivered = 0 if receipt is None else receipt.size
+        return LogView(
+            message_views(own, peer, "own", delivered),
+            message_views(peer, own, "peer", len(peer)),
+        )
+
+    def verify(self) -> VerifyReport:
+        """Both logs, their checkpoints and cosignatures checked again from the raw bytes."""
+        return verify_node(self)
+
+    def export_bundle(self, path: Path, after_seq: int | None = None) -> ExportSummary:
+        """Write a signed bundle of our log after ``after_seq`` (default: after the receipt)."""
+        return export_bundle(self, path, after_seq)
+
+    def import_bundle(self, path: Path) -> ImportSummary:
+        """Verify and store a bundle from the peer, and cosign its checkpoint."""
+        return import_bundle(self, path)
+
+    def outbox(self) -> list[int]:
+        """The seqs of our entries that no receipt covers yet."""
+        with read(self.engine) as connection:
+            return records.outbox_seqs(connection, self.log_id)
+
+    def own_tree(self, connection: Connection) -> MerkleTree:
+        tree = MerkleTree()
+        for raw in records.raw_entries(connection, self.log_id):
+            tree.append_entry(signed_part(raw))
+        return tree
+
+    def _append(
+        self, connection: Connection, values: Mapping[str, Any], action: str
+    ) -> SignedEntry:
+        """Sign the next entry of our log and store it with its outbox row and checkpoint."""
+        now = self.clock()
+        tree = self.own_tree(connection)
+        previous = records.stored_entries(connection, self.log_id)[-1:]
+        peer_head = (
+            records.latest_checkpoint(connection, self.peer_log_id) if self.config.peer else None
+        )
+        msg_id, time = self._ids.stamp()
+        signed = sign_entry(
+            self.key,
+            seq=tree.size,
+            prev_hash=previous[0].entry_hash if previous else ZERO_HASH,
+            msg_id=msg_id,
+            time=time,
+            catalogue_version=CATALOGUE_VERSION,
+            peer_ref=None
+            if peer_head is None
+            else {"size": peer_head.size, "root": peer_head.root},
+            **values,
+        )
+        check_entry(signed.entry)
+        records.insert_entry(connection, signed, now)
+        records.add_to_outbox(connection, self.log_id, signed.seq)
+        tree.append_entry(signed.signed_bytes)
+        root = tree.root().hex()
+        note = sign_note(
+            Checkpoint(self.log_id, tree.size, tree.root()).body(), self.log_id, self.key
+        )
+        records.insert_checkpoint(connection, self.log_id, tree.size, root, note, now)
+        records.add_audit(
+            connection,
+            now,
+            self.config.party,
+            action,
+            f"seq {signed.seq} {signed.entry.type} template {signed.entry.template} {msg_id}",
+        )
+        return signed
+
+
+def signed_part(raw: bytes) -> bytes:
+    """The signed bytes of a stored entry: its wire form without the signature line."""
+    return raw[: raw.rindex(b"\n", 0, len(raw) - 1)]
+
+
+def resolve_template(reference: int | str) -> int:
+    """A template number from a number or a template key such as ``incident-notification``."""
+    if isinstance(reference, int):
+        return template(reference).id
+    text = reference.strip()
+    if text.isdigit():
+        return template(int(text)).id
+    for candidate in CATALOGUE:
+        if candidate.key == text:
+            return candidate.id
+    keys = ", ".join(f"{t.id} {t.key}" for t in CATALOGUE)
+    raise NodeError(f"unknown template {reference!r} (templates: {keys})")
+
+
+def _reference_link(template_id: int, fields: dict[str, str], reply_to: str | None) -> str | None:
+    """Keep ``in_reply_to`` and a template's ``reference`` field the same message."""
+    if template(template_id).field("reference") is None:
+        return reply_to
+    if reply_to is None:
+        return fields.get("reference")
+    if fields.setdefault("reference", reply_to) != reply_to:
+        raise NodeError(f"--reply-to {reply_to} differs from the field reference")
+    return reply_to
+
+
+def init_node(directory: Path, party: str, *, clock: Clock = utc_now) -> Node:
+    """Create a node directory: a new key, the config, the database and the first entry."""
+    directory = Path(directory)
+    for name in (CONFIG_FILE, KEY_FILE, DATABASE_FILE):
+        if (directory / name).exists():
+            raise ConfigError(f"{directory}: already a node, or part of one (it holds {name})")
+    key = PartyKey.generate(party)
+    log_id = log_id_for(key.identity)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = NodeConfig(party, log_id, DATABASE_FILE)
+    write_key(directory, key)
+    engine = open_engine(config.database_location(directory))
+    node = Node(directory, config, key, engine, clock)
+    with write(engine) as connection:
+        create_schema(connection)
+        records.insert_log(connection, log_id, key.identity, "own")
+        node._append(connection, {"type": "catalogue", "fields": catalogue_record()}, "init")
+    write_config(directory, config)  # last: node.toml marks a complete node
+    return node
+
+
+def load_node(directory: Path, *, clock: Clock = utc_now) -> Node:
+    """Open an existing node directory."""
+    directory = Path(directory)
+    config = read_config(directory)
+    key = read_key(directory, config.party)
+    if log_id_for(key.identity) != config.log_id:
+        raise ConfigError(f"{directory}: key.pem is not the key of log {config.log_id}")
+    engine = open_engine(config.database_location(directory))
+    with read(engine) as connection:
+        check_schema(connection)
+    return Node(directory, config, key, engine, clock)
+
+
+__all__ = [
+    "ACK_TEMPLATE",
+    "TEMPLATE_TYPES",
+    "LogView",
+    "Node",
+    "NodeError",
+    "init_node",
+    "load_node",
+    "resolve_template",
+    "signed_part",
+]

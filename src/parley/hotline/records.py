@@ -1,0 +1,287 @@
+"""Reading and writing a node's rows; every function works inside the caller's transaction."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from parley.hotline.chain import EquivocationEvidence
+from parley.hotline.entry import SignedEntry
+from parley.hotline.keys import PublicIdentity
+from parley.store import schema
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One row of ``entries``: the raw bytes and the columns extracted from them when stored."""
+
+    log_id: str
+    seq: int
+    raw: bytes
+    entry_hash: str
+    msg_id: str
+    type: str
+    template: int | None
+    in_reply_to: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNote:
+    """A checkpoint or cosignature row: which log, what size, the note text."""
+
+    log_id: str
+    size: int
+    note: str
+    root: str = ""
+    cosigner: str = ""
+    cosigned_at: int = 0
+
+
+def insert_log(connection: Connection, log_id: str, identity: PublicIdentity, role: str) -> None:
+    connection.execute(
+        insert(schema.logs).values(
+            id=log_id,
+            party=identity.party,
+            public_key=identity.public_key,
+            role=role,
+            frozen=False,
+        )
+    )
+
+
+def log_exists(connection: Connection, log_id: str) -> bool:
+    found = connection.execute(select(schema.logs.c.id).where(schema.logs.c.id == log_id))
+    return found.first() is not None
+
+
+def log_frozen(connection: Connection, log_id: str) -> bool:
+    found = connection.execute(
+        select(schema.logs.c.frozen).where(schema.logs.c.id == log_id)
+    ).scalar_one_or_none()
+    return bool(found)
+
+
+def set_frozen(connection: Connection, log_id: str, frozen: bool) -> None:
+    connection.execute(update(schema.logs).where(schema.logs.c.id == log_id).values(frozen=frozen))
+
+
+def insert_entry(connection: Connection, signed: SignedEntry, received_at: datetime) -> None:
+    entry = signed.entry
+    connection.execute(
+        insert(schema.entries).values(
+            log_id=entry.log_id,
+            seq=entry.seq,
+            raw=signed.raw,
+            entry_hash=signed.entry_hash,
+            msg_id=entry.msg_id,
+            type=entry.type,
+            template=entry.template,
+            in_reply_to=entry.in_reply_to,
+            received_at=received_at,
+        )
+    )
+
+
+def stored_entries(connection: Connection, log_id: str) -> list[StoredEntry]:
+    table = schema.entries
+    rows = connection.execute(
+        select(
+            table.c.log_id,
+            table.c.seq,
+            table.c.raw,
+            table.c.entry_hash,
+            table.c.msg_id,
+            table.c.type,
+            table.c.template,
+            table.c.in_reply_to,
+        )
+        .where(table.c.log_id == log_id)
+        .order_by(table.c.seq)
+    ).all()
+    return [StoredEntry(*row) for row in rows]
+
+
+def raw_entries(connection: Connection, log_id: str) -> list[bytes]:
+    table = schema.entries
+    rows = connection.execute(
+        select(table.c.raw).where(table.c.log_id == log_id).order_by(table.c.seq)
+    ).scalars()
+    return [bytes(raw) for raw in rows]
+
+
+def log_size(connection: Connection, log_id: str) -> int:
+    table = schema.entries
+    found = connection.execute(
+        select(func.count()).select_from(table).where(table.c.log_id == log_id)
+    ).scalar_one()
+    return int(found)
+
+
+def msg_id_log(connection: Connection, msg_id: str) -> str | None:
+    """The log holding a message id, or None."""
+    table = schema.entries
+    found = connection.execute(
+        select(table.c.log_id).where(table.c.msg_id == msg_id)
+    ).scalar_one_or_none()
+    return None if found is None else str(found)
+
+
+def insert_checkpoint(
+    connection: Connection, log_id: str, size: int, root: str, note: str, now: datetime
+) -> None:
+    connection.execute(
+        insert(schema.checkpoints).values(
+            log_id=log_id, size=size, root=root, note=note, stored_at=now
+        )
+    )
+
+
+def checkpoints(connection: Connection, log_id: str) -> list[StoredNote]:
+    table = schema.checkpoints
+    rows = connection.execute(
+        select(table.c.size, table.c.note, table.c.root)
+        .where(table.c.log_id == log_id)
+        .order_by(table.c.size)
+    ).all()
+    return [StoredNote(log_id, int(size), note, root) for size, note, root in rows]
+
+
+def latest_checkpoint(connection: Connection, log_id: str) -> StoredNote | None:
+    found = checkpoints(connection, log_id)
+    return found[-1] if found else None
+
+
+def insert_cosignature(
+    connection: Connection,
+    note: StoredNote,
+    now: datetime,
+) -> bool:
+    """Store a cosignature unless one by the same cosigner at that size is held; whether stored."""
+    table = schema.cosignatures
+    held = connection.execute(
+        select(table.c.id).where(
+            table.c.log_id == note.log_id,
+            table.c.cosigner == note.cosigner,
+            table.c.size == note.size,
+        )
+    ).first()
+    if held is not None:
+        return False
+    connection.execute(
+        insert(table).values(
+            log_id=note.log_id,
+            cosigner=note.cosigner,
+            size=note.size,
+            note=note.note,
+            cosigned_at=note.cosigned_at,
+            stored_at=now,
+        )
+    )
+    return True
+
+
+def cosignatures(connection: Connection, log_id: str) -> list[StoredNote]:
+    """Every cosignature over checkpoints of ``log_id``, by size."""
+    table = schema.cosignatures
+    rows = connection.execute(
+        select(table.c.size, table.c.note, table.c.cosigner, table.c.cosigned_at)
+        .where(table.c.log_id == log_id)
+        .order_by(table.c.size)
+    ).all()
+    return [
+        StoredNote(log_id, int(size), note, cosigner=cosigner, cosigned_at=int(at))
+        for size, note, cosigner, at in rows
+    ]
+
+
+def latest_cosignature(connection: Connection, log_id: str) -> StoredNote | None:
+    found = cosignatures(connection, log_id)
+    return found[-1] if found else None
+
+
+def add_to_outbox(connection: Connection, log_id: str, seq: int) -> None:
+    connection.execute(insert(schema.outbox).values(log_id=log_id, seq=seq))
+
+
+def clear_outbox(connection: Connection, log_id: str, delivered_size: int) -> None:
+    table = schema.outbox
+    connection.execute(delete(table).where(table.c.log_id == log_id, table.c.seq < delivered_size))
+
+
+def outbox_seqs(connection: Connection, log_id: str) -> list[int]:
+    table = schema.outbox
+    rows = connection.execute(
+        select(table.c.seq).where(table.c.log_id == log_id).order_by(table.c.seq)
+    ).scalars()
+    return [int(seq) for seq in rows]
+
+
+def insert_equivocation(
+    connection: Connection, evidence: EquivocationEvidence, now: datetime
+) -> None:
+    connection.execute(
+        insert(schema.equivocations).values(
+            log_id=evidence.log_id,
+            seq=evidence.seq,
+            kind=evidence.kind,
+            held=evidence.held,
+            offered=evidence.offered,
+            detected_at=now,
+        )
+    )
+
+
+def equivocations(connection: Connection) -> list[EquivocationEvidence]:
+    table = schema.equivocations
+    rows = connection.execute(
+        select(table.c.log_id, table.c.seq, table.c.kind, table.c.held, table.c.offered).order_by(
+            table.c.id
+        )
+    ).all()
+    return [
+        EquivocationEvidence(log_id, int(seq), kind, bytes(held), bytes(offered))
+        for log_id, seq, kind, held, offered in rows
+    ]
+
+
+def add_audit(connection: Connection, now: datetime, actor: str, action: str, detail: str) -> None:
+    connection.execute(
+        insert(schema.audit).values(time=now, actor=actor, action=action, detail=detail)
+    )
+
+
+def audit_rows(connection: Connection) -> Sequence[tuple[str, str, str]]:
+    table = schema.audit
+    rows = connection.execute(
+        select(table.c.actor, table.c.action, table.c.detail).order_by(table.c.id)
+    ).all()
+    return [(actor, action, detail) for actor, action, detail in rows]
+
+
+__all__ = [
+    "StoredEntry",
+    "StoredNote",
+    "add_audit",
+    "add_to_outbox",
+    "audit_rows",
+    "checkpoints",
+    "clear_outbox",
+    "cosignatures",
+    "equivocations",
+    "insert_checkpoint",
+    "insert_cosignature",
+    "insert_entry",
+    "insert_equivocation",
+    "insert_log",
+    "latest_checkpoint",
+    "latest_cosignature",
+    "log_exists",
+    "log_frozen",
+    "log_size",
+    "msg_id_log",
+    "outbox_seqs",
+    "raw_entries",
+    "set_frozen",
+    "stored_entries",
+]

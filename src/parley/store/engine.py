@@ -1,0 +1,104 @@
+"""Opening the node's database, and the one way to write to it.
+
+SQLite is the default (a file path becomes ``sqlite:///<path>``); any SQLAlchemy URL, such as
+``postgresql+psycopg://…``, goes through the same code, which uses only portable Core constructs.
+
+On SQLite every connection is set up by an event listener: write-ahead logging, ``synchronous=FULL``
+(a commit is on disk before it returns) and foreign keys on. The driver's own implicit transaction
+handling is switched off and every transaction starts with ``BEGIN IMMEDIATE``, so a transaction
+takes the write lock before it reads the state it will extend (the next seq of a log).
+
+Every write is one transaction (:func:`write`). A database error during it is not retried: it
+raises :class:`StorageError` and the process is expected to stop, so that a supervisor restarts it
+and recovery runs (retrying after a failed fsync can report lost data as written).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from parley.errors import ParleyError
+
+#: Seconds a connection waits for another writer's lock before failing.
+BUSY_TIMEOUT_S = 30
+
+
+class StorageError(ParleyError):
+    """The database failed (I/O error, disk full, locked, corrupt); the write was not retried."""
+
+
+def database_url(url_or_path: str | Path) -> str:
+    """A SQLAlchemy URL: given as is when it has a scheme, else a SQLite file path."""
+    text = str(url_or_path)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def open_engine(url_or_path: str | Path) -> Engine:
+    """An engine on the database, with SQLite's durability settings when it is SQLite."""
+    url = database_url(url_or_path)
+    is_sqlite = url.startswith("sqlite")
+    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_S} if is_sqlite else {}
+    engine = create_engine(url, connect_args=connect_args)
+    if is_sqlite:
+        event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+@contextmanager
+def write(engine: Engine) -> Iterator[Connection]:
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    Database failures become :class:`StorageError`; integrity errors (a constraint the caller
+    should have checked) and every other exception propagate unchanged after the rollback.
+    """
+    try:
+        with engine.begin() as connection:
+            yield connection
+    except IntegrityError:
+        raise
+    except DBAPIError as exc:
+        raise StorageError(
+            f"database write failed and was not retried ({_first_line(exc.orig)}); "
+            "stop the node and let it restart"
+        ) from exc
+
+
+@contextmanager
+def read(engine: Engine) -> Iterator[Connection]:
+    """A connection for reading (one consistent snapshot while the block runs)."""
+    try:
+        with engine.connect() as connection:
+            yield connection
+    except DBAPIError as exc:
+        raise StorageError(f"database read failed ({_first_line(exc.orig)})") from exc
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN instead of the driver's implicit transactions.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _first_line(error: object) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+__all__ = ["BUSY_TIMEOUT_S", "StorageError", "database_url", "open_engine", "read", "write"]

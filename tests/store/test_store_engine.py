@@ -1,0 +1,94 @@
+"""The store: SQLite opened durably, one transaction per write, failures not retried."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from parley.store import schema
+from parley.store.engine import StorageError, database_url, open_engine, read, write
+from parley.store.schema import SchemaVersionError, check_schema, create_schema
+
+
+def test_a_path_becomes_a_sqlite_url_and_a_url_stays(tmp_path: Path) -> None:
+    assert database_url(tmp_path / "n.db") == f"sqlite:///{tmp_path / 'n.db'}"
+    url = "postgresql+psycopg://u@localhost/parley"
+    assert database_url(url) == url
+
+
+def test_sqlite_is_durable_on_every_connection(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "n.db")
+    for _ in range(2):  # a fresh connection each time
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        engine.dispose()
+
+
+def test_schema_is_created_once_with_its_version(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "n.db")
+    with write(engine) as connection:
+        create_schema(connection)
+    with write(engine) as connection:
+        create_schema(connection)  # idempotent
+    with read(engine) as connection:
+        check_schema(connection)
+        versions = connection.execute(select(schema.schema_version.c.version)).scalars().all()
+    assert versions == [schema.SCHEMA_VERSION]
+    engine.dispose()
+
+
+def test_another_schema_version_is_refused(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "n.db")
+    with write(engine) as connection:
+        create_schema(connection)
+        connection.execute(schema.schema_version.update().values(version=99))
+    with read(engine) as connection, pytest.raises(SchemaVersionError, match="version \\[99\\]"):
+        check_schema(connection)
+    engine.dispose()
+
+
+def test_a_file_that_is_no_node_database_is_refused(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "other.db")
+    with read(engine) as connection, pytest.raises(SchemaVersionError, match="not a Parley"):
+        check_schema(connection)
+    engine.dispose()
+
+
+def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "n.db")
+    with write(engine) as connection:
+        create_schema(connection)
+    audit = schema.audit
+    row = {"time": datetime.now(UTC), "actor": "a", "action": "x", "detail": ""}
+
+    def insert_then_fail() -> None:
+        with write(engine) as connection:
+            connection.execute(insert(audit).values(**row))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        insert_then_fail()
+    with read(engine) as connection:
+        assert connection.execute(select(audit)).all() == []
+    engine.dispose()
+
+
+def test_a_database_error_is_a_storage_error_not_a_retry(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "n.db")
+    expected = "not retried.*no such table: nowhere"
+    with pytest.raises(StorageError, match=expected), write(engine) as connection:
+        connection.execute(text("INSERT INTO nowhere VALUES (1)"))
+    engine.dispose()
+
+
+def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "n.db")
+    with write(engine) as connection:
+        create_schema(connection)
+    with pytest.raises(IntegrityError), write(engine) as connection:
+        connection.execute(insert(schema.outbox).values(log_id="nope", seq=0))
+    engine.dispose()
