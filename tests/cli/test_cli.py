@@ -100,7 +100,7 @@ def test_policy_show_round_trips(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert run(["policy", "show"]) == 0
     text = capsys.readouterr().out
     policy = tmp_path / "policy.toml"
-    policy.write_text(text.replace("air_air_vertical_m = 305.0", "air_air_vertical_m = 300.0"))
+    policy.write_text(text.replace("air_air_vertical_m = 304.8", "air_air_vertical_m = 300.0"))
     assert run(["policy", "show", "--json", "--policy", str(policy)]) == 0
     assert json.loads(capsys.readouterr().out)["volumes"]["air_air_vertical_m"] == 300.0
 

@@ -30,9 +30,9 @@ SIDES = ("nato", "russia")
 
 # the default policy's numbers, written out here so the oracle does not read the detector's policy
 AIR_AIR_RADIUS_M = 9260.0
-AIR_AIR_VERTICAL_M = 305.0
+AIR_AIR_VERTICAL_M = 304.8
 AIR_SEA_RADIUS_M = 9260.0
-AIR_SEA_CEILING_M = 914.0
+AIR_SEA_CEILING_M = 914.4
 SEA_SEA_RADIUS_M = 3704.0
 MAX_GAP_S = {"air": 60.0, "sea": 600.0}
 MERGE_GAP_S = {"air": 60.0, "sea": 600.0}

@@ -66,7 +66,7 @@ def test_records_without_position_are_rejected_as_no_position(test_data: Path) -
     }
 
 
-def test_on_ground_rows_are_kept_with_their_altitude(test_data: Path) -> None:
+def test_on_ground_rows_are_kept_without_an_airborne_altitude(test_data: Path) -> None:
     path = test_data / "adsb_quickstart_200.json.gz"
     on_ground = [n for n, r in enumerate(_records(path), start=1) if r["onground"]]
 
@@ -75,7 +75,9 @@ def test_on_ground_rows_are_kept_with_their_altitude(test_data: Path) -> None:
     assert len(on_ground) == 28
     kept = frame.filter(pl.col(LINE_COLUMN).is_in(on_ground))
     assert kept.height == 28
-    assert kept["alt_m"].null_count() == 0
+    assert kept["alt_m"].null_count() == 28
+    airborne = frame.filter(~pl.col(LINE_COLUMN).is_in(on_ground))
+    assert airborne["alt_m"].null_count() == 0
 
 
 def test_column_table_uses_its_row_labels_and_last_position(test_data: Path) -> None:

@@ -30,40 +30,80 @@ class TrackArrays:
     max_gap_us: np.ndarray  # per row: the interpolation gap of its track's domain
 
 
+_BOX_COLUMNS = ("lat_lo", "lat_hi", "lon_lo", "lon_hi", "alt_lo", "alt_hi")
+
+
 def segment_slices(arrays: TrackArrays, slice_us: int) -> pl.DataFrame:
-    """One row per (track, slice) with the box of the segments it flies in that slice."""
+    """One row per (track, slice) with the box of the segments it flies in that slice.
+
+    Rows are sorted by track and time, so the segments starting in one slice of one track are
+    contiguous and reduce in place (NumPy ``reduceat``); only the few segments that run on into
+    later slices are listed again for those slices.
+    """
     code = arrays.code
     same_track = code[1:] == code[:-1]
     dt = np.diff(arrays.t_us)
-    valid = same_track & (dt <= arrays.max_gap_us[:-1]) & (dt > 0)
-    start = np.flatnonzero(valid)
+    start = np.flatnonzero(same_track & (dt <= arrays.max_gap_us[:-1]) & (dt > 0))
     end = start + 1
     # a segment crossing the antimeridian ends beyond ±180°: its box stays a few cells wide
     lon_start = arrays.lon[start]
     lon_end = lon_start + (arrays.lon[end] - lon_start + 180.0) % 360.0 - 180.0
-    segments = pl.DataFrame(
+    boxes = (
+        np.minimum(arrays.lat[start], arrays.lat[end]),
+        np.maximum(arrays.lat[start], arrays.lat[end]),
+        np.minimum(lon_start, lon_end),
+        np.maximum(lon_start, lon_end),
+        np.minimum(arrays.alt[start], arrays.alt[end]),
+        np.maximum(arrays.alt[start], arrays.alt[end]),
+    )
+    seg_code = code[start]
+    slice_lo = arrays.t_us[start] // slice_us
+    slice_hi = (arrays.t_us[end] - 1) // slice_us
+    if start.size == 0:
+        return pl.DataFrame(
+            schema={"code": pl.Int64, "slice": pl.Int64, **dict.fromkeys(_BOX_COLUMNS, pl.Float64)}
+        )
+    run_starts = np.flatnonzero(
+        np.concatenate([[True], (seg_code[1:] != seg_code[:-1]) | (slice_lo[1:] != slice_lo[:-1])])
+    )
+    reducers = (np.minimum, np.maximum) * 3
+    first = pl.DataFrame(
         {
-            "code": code[start],
-            "slice_lo": arrays.t_us[start] // slice_us,
-            "slice_hi": (arrays.t_us[end] - 1) // slice_us,
-            "lat_lo": np.minimum(arrays.lat[start], arrays.lat[end]),
-            "lat_hi": np.maximum(arrays.lat[start], arrays.lat[end]),
-            "lon_lo": np.minimum(lon_start, lon_end),
-            "lon_hi": np.maximum(lon_start, lon_end),
-            "alt_lo": np.minimum(arrays.alt[start], arrays.alt[end]),
-            "alt_hi": np.maximum(arrays.alt[start], arrays.alt[end]),
+            "code": seg_code[run_starts],
+            "slice": slice_lo[run_starts],
+            **{
+                name: reducer.reduceat(values, run_starts)
+                for name, reducer, values in zip(_BOX_COLUMNS, reducers, boxes, strict=True)
+            },
         }
     )
-    segments = segments.with_columns(
-        pl.int_ranges("slice_lo", pl.max_horizontal("slice_lo", "slice_hi") + 1).alias("slice")
-    ).explode("slice")
-    return segments.group_by("code", "slice").agg(
-        pl.col("lat_lo").min(),
-        pl.col("lat_hi").max(),
-        pl.col("lon_lo").min(),
-        pl.col("lon_hi").max(),
-        pl.col("alt_lo").min(),
-        pl.col("alt_hi").max(),
+    spill = np.flatnonzero(slice_hi > slice_lo)
+    if spill.size == 0:
+        return first
+    later = (
+        pl.DataFrame(
+            {
+                "code": seg_code[spill],
+                "slice_lo": slice_lo[spill] + 1,
+                "slice_hi": slice_hi[spill],
+                **{name: values[spill] for name, values in zip(_BOX_COLUMNS, boxes, strict=True)},
+            }
+        )
+        .with_columns(pl.int_ranges("slice_lo", pl.col("slice_hi") + 1).alias("slice"))
+        .explode("slice")
+        .select("code", "slice", *_BOX_COLUMNS)
+    )
+    return (
+        pl.concat([first, later])
+        .group_by("code", "slice")
+        .agg(
+            pl.col("lat_lo").min(),
+            pl.col("lat_hi").max(),
+            pl.col("lon_lo").min(),
+            pl.col("lon_hi").max(),
+            pl.col("alt_lo").min(),
+            pl.col("alt_hi").max(),
+        )
     )
 
 

@@ -1,8 +1,11 @@
 """The policy: every number of ``rules.md`` as a setting, overridable by a TOML file.
 
 Defaults are the published numbers of ``rules.md`` (ICAO Doc 4444, TCAS, DO-365, US EUCOM,
-OpenCPN, seamanship practice). A policy file overrides any of them; unknown keys and impossible
-values are errors naming the file and the field.
+OpenCPN, seamanship practice). Where rules.md gives a number in feet or yards with a rounded metre
+value beside it, the default is the exact conversion (1,000 ft = 304.8 m, not 305 m): altitudes are
+reported in whole flight levels, and two aircraft 1,000 ft apart are separated, not "under
+1,000 ft". A policy file overrides any of them; unknown keys and impossible values are errors
+naming the file and the field.
 """
 
 import tomllib
@@ -31,9 +34,9 @@ class VolumesPolicy(_Section):
     """Monitoring volumes: an episode is a stay inside them."""
 
     air_air_horizontal_m: PositiveFloat = 9260.0
-    air_air_vertical_m: PositiveFloat = 305.0
+    air_air_vertical_m: PositiveFloat = 304.8  # 1,000 ft: adjacent flight levels are outside
     air_sea_horizontal_m: PositiveFloat = 9260.0
-    air_sea_max_altitude_m: PositiveFloat = 914.0
+    air_sea_max_altitude_m: PositiveFloat = 914.4  # 3,000 ft
     sea_sea_horizontal_m: PositiveFloat = 3704.0
 
 
@@ -48,8 +51,8 @@ class GapsPolicy(_Section):
 
 class FeaturesPolicy(_Section):
     closure_slant_m: PositiveFloat = 150.0
-    pass_radius_air_air_m: PositiveFloat = 305.0
-    pass_radius_air_sea_m: PositiveFloat = 914.0
+    pass_radius_air_air_m: PositiveFloat = 304.8  # 1,000 ft
+    pass_radius_air_sea_m: PositiveFloat = 914.4  # 1,000 yd
     pass_radius_sea_sea_m: PositiveFloat = 926.0
     pass_rearm_factor: float = Field(default=1.5, gt=1.0)
     orbit_radius_m: PositiveFloat = 1000.0
@@ -72,8 +75,8 @@ class AirAirClasses(_Section):
 
 
 class AirSeaClasses(_Section):
-    serious_pass_m: PositiveFloat = 914.0
-    serious_altitude_m: PositiveFloat = 305.0
+    serious_pass_m: PositiveFloat = 914.4  # 1,000 yd
+    serious_altitude_m: PositiveFloat = 304.8  # 1,000 ft
     serious_orbits: int = Field(default=2, ge=1)
 
 

@@ -53,4 +53,46 @@ def parse_time_text(text: pl.Expr) -> pl.Expr:
     return pl.coalesce([unix_seconds_to_time(as_number), parse_iso_time(text)])
 
 
-__all__ = ["parse_iso_time", "parse_time_text", "unix_millis_to_time", "unix_seconds_to_time"]
+_COMMON_FORMATS = ("%Y-%m-%dT%H:%M:%S%.fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S%.f")
+
+
+def parse_time_series(text: pl.Series) -> pl.Series:
+    """Like :func:`parse_time_text` on a whole column, fast when it is written one common way.
+
+    The general parser tries several formats on every row; a real file writes every time the same
+    way, so the commonest ISO layouts (or Unix seconds) are tried on the whole column first and only
+    the rows they cannot read go through the general parser.
+    """
+    name = text.name
+    stripped = text.str.strip_chars()
+    sample = stripped.drop_nulls().head(1)
+    frame = pl.DataFrame({"t": stripped})
+    parsed: pl.Series | None = None
+    if sample.len() and sample.cast(pl.Float64, strict=False).is_not_null().all():
+        parsed = frame.select(unix_seconds_to_time(pl.col("t").cast(pl.Float64, strict=False)))["t"]
+    else:
+        for fmt in _COMMON_FORMATS:
+            attempt = frame.select(
+                pl.col("t")
+                .str.to_datetime(fmt, strict=False, time_unit="us")
+                .dt.replace_time_zone("UTC")
+            )["t"]
+            if sample.len() == 0 or attempt.head(1).is_not_null().all():
+                parsed = attempt
+                break
+    if parsed is None:
+        return frame.select(parse_time_text(pl.col("t")))["t"].alias(name)
+    missing = parsed.is_null() & stripped.is_not_null()
+    if missing.any():
+        rest = frame.filter(missing).select(parse_time_text(pl.col("t")))["t"]
+        parsed = parsed.scatter(missing.arg_true(), rest)
+    return parsed.cast(TIME_DTYPE).alias(name)
+
+
+__all__ = [
+    "parse_iso_time",
+    "parse_time_series",
+    "parse_time_text",
+    "unix_millis_to_time",
+    "unix_seconds_to_time",
+]

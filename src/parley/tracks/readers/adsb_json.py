@@ -10,7 +10,9 @@ Fields: ``timestamp`` (ms since the epoch; seconds and ISO 8601 text are underst
 ``groundspeed`` (kt), ``track`` (deg, sometimes negative), ``vertical_rate`` (ft/min), optional
 ``typecode``, and ``last_position`` (ms): when present, the time the position was measured.
 Records without a position (altitude-only state vectors are common) are rejected under the rule
-``no_position``. Other fields (``onground``, ``squawk``, ``TAS``, ``roll``, ...) are ignored.
+``no_position``. ``onground`` reports keep their position but no altitude (an aircraft on the
+ground is left out of encounter geometry). Other fields (``squawk``, ``TAS``, ``roll``, ...) are
+ignored.
 
 Speed: a compact list of flat records (how pandas writes it) is rewritten to JSON lines and read
 by Polars' multi-threaded NDJSON reader; anything else, or any surprise on that path, goes
@@ -63,11 +65,13 @@ REQUIRED_FIELDS: Final = ("timestamp", "icao24", "latitude", "longitude")
 _FAST_SCHEMA: Final[dict[str, pl.DataType]] = {
     **{name: pl.Float64() for name in (*_TIMES, *_NUMBERS)},
     **{name: pl.String() for name in _TEXTS},
+    "onground": pl.Boolean(),
 }
 #: The general path reads times as text, so that numbers and ISO 8601 text both parse.
 _GENERAL_SCHEMA: Final[dict[str, pl.DataType]] = {
     **{name: pl.String() for name in (*_TIMES, *_TEXTS)},
     **{name: pl.Float64() for name in _NUMBERS},
+    "onground": pl.Boolean(),
 }
 _TRAFFIC_FIELDS: Final = frozenset((*_TIMES, *_NUMBERS, *_TEXTS, "onground", "squawk"))
 _COLUMN_TABLE_HEAD = re.compile(rb'^\s*\{\s*"(\w+)"\s*:\s*\{\s*"\d+"\s*:')
@@ -164,6 +168,16 @@ def _time(raw: pl.DataFrame, name: str) -> pl.Expr:
     return pl.coalesce(epoch_number_to_time(number), parse_iso_time(pl.col(name)))
 
 
+def _airborne_altitude(frame: pl.DataFrame) -> pl.Expr:
+    """Barometric altitude in metres; none on the ground (``onground``), where the reported
+    altitude is not a height above the sea and the aircraft is no party to an air encounter."""
+    altitude = feet_to_m(pl.col("altitude").fill_nan(None))
+    if "onground" not in frame.columns:
+        return altitude
+    on_ground = pl.col("onground").cast(pl.String).str.to_lowercase().is_in(["true", "1"])
+    return pl.when(on_ground).then(None).otherwise(altitude)
+
+
 def _canonical_columns(raw: pl.DataFrame) -> pl.DataFrame:
     def number(name: str) -> pl.Expr:
         return pl.col(name).fill_nan(None)
@@ -179,7 +193,7 @@ def _canonical_columns(raw: pl.DataFrame) -> pl.DataFrame:
         address(pl.col("icao24")).alias("address"),
         number("latitude").alias("lat"),
         number("longitude").alias("lon"),
-        feet_to_m(number("altitude")).alias("alt_m"),
+        _airborne_altitude(frame).alias("alt_m"),
         knots_to_mps(number("groundspeed")).alias("speed_mps"),
         course_0_360(number("track")).alias("course_deg"),
         fpm_to_mps(number("vertical_rate")).alias("vrate_mps"),

@@ -8,7 +8,7 @@ from parley.errors import InputError
 from parley.tracks.readers.base import Format, RawRead, Rejection, source_label
 from parley.tracks.readers.fileio import read_bytes
 from parley.tracks.schema import LINE_COLUMN, REQUIRED_COLUMNS, conform
-from parley.tracks.timeparse import parse_time_text
+from parley.tracks.timeparse import parse_time_series, parse_time_text
 
 PARQUET_MAGIC = b"PAR1"
 _NUMERIC = ("lat", "lon", "alt_m", "speed_mps", "course_deg", "vrate_mps")
@@ -49,30 +49,72 @@ def _reject_unparsed(
         rejections.append(
             Rejection(str(path), int(typed[LINE_COLUMN][i]), f"cannot parse {values}")
         )
-    keep = pl.Series([True] * text.height)
+    keep = pl.Series([True] * text.height, dtype=pl.Boolean)
     if bad_index:
         keep = keep.scatter(bad_index, False)
     return typed.filter(keep), rejections
 
 
+def _read_typed(data: bytes, header: list[str]) -> pl.DataFrame | None:
+    """The fast path: numbers parsed by the CSV reader itself; None when any value does not parse.
+
+    A clean file (the usual case) is read in one pass; a file with a bad number falls back to the
+    all-text path, which names every bad row and field.
+    """
+    overrides = {name: pl.Float64 for name in _NUMERIC if name in header}
+    try:
+        frame = pl.read_csv(
+            data, infer_schema=False, schema_overrides=overrides, truncate_ragged_lines=True
+        )
+    except (
+        pl.exceptions.ComputeError,
+        pl.exceptions.InvalidOperationError,
+        pl.exceptions.NoDataError,
+    ):
+        return None
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    return frame.with_columns(
+        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN),
+        *(
+            pl.col(name).str.strip_chars().replace("", None)
+            for name in _TEXT
+            if name in frame.columns
+        ),
+    )
+
+
+def _header(path: Path, data: bytes) -> list[str]:
+    first = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    names = [c.strip().strip('"') for c in first.split(",")]
+    _check_columns(path, names)
+    return names
+
+
 def read_canonical_csv(path: Path) -> RawRead:
     data = read_bytes(path)
-    try:
-        text = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-        raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from exc
-    text = text.rename({c: c.strip() for c in text.columns})
-    _check_columns(path, text.columns)
-    exprs: list[pl.Expr] = [pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(LINE_COLUMN)]
-    exprs.append(parse_time_text(pl.col("time")).alias("time"))
-    for name in _NUMERIC:
-        if name in text.columns:
-            exprs.append(pl.col(name).str.strip_chars().cast(pl.Float64, strict=False).alias(name))
-    for name in _TEXT:
-        if name in text.columns:
-            exprs.append(pl.col(name).str.strip_chars().replace("", None).alias(name))
-    typed = text.select(exprs)
-    typed, rejections = _reject_unparsed(path, text, typed)
+    header = _header(path, data)
+    fast = _read_typed(data, [c.strip() for c in header])
+    if fast is not None:
+        typed = fast.with_columns(parse_time_series(fast["time"]).alias("time"))
+        text = fast.select(pl.col("time"))
+        typed, rejections = _reject_unparsed(path, text, typed)
+    else:
+        try:
+            text = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
+        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+            raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from exc
+        text = text.rename({c: c.strip() for c in text.columns})
+        exprs: list[pl.Expr] = [pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(LINE_COLUMN)]
+        for name in _NUMERIC:
+            if name in text.columns:
+                exprs.append(
+                    pl.col(name).str.strip_chars().cast(pl.Float64, strict=False).alias(name)
+                )
+        for name in _TEXT:
+            if name in text.columns:
+                exprs.append(pl.col(name).str.strip_chars().replace("", None).alias(name))
+        typed = text.select(exprs).with_columns(parse_time_series(text["time"]).alias("time"))
+        typed, rejections = _reject_unparsed(path, text, typed)
     if "source" not in typed.columns:
         typed = typed.with_columns(pl.lit(source_label("csv", path)).alias("source"))
     return RawRead(conform(typed), rejections)

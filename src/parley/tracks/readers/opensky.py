@@ -106,7 +106,17 @@ def _typed(text: pl.DataFrame) -> pl.DataFrame:
         address(pl.col("icao24")).alias("address"),
         *(_number(name).alias(canonical) for name, canonical in _NUMBERS.items()),
         stripped_text(pl.col("callsign")).alias("callsign"),
+    ).with_columns(
+        # an aircraft on the ground has no airborne altitude: it stays out of encounter geometry
+        pl.when(_on_ground(text)).then(None).otherwise(pl.col("alt_m")).alias("alt_m")
     )
+
+
+def _on_ground(text: pl.DataFrame) -> pl.Series:
+    if "onground" not in text.columns:
+        return pl.Series([False] * text.height, dtype=pl.Boolean)
+    flags = text["onground"].str.strip_chars().str.to_lowercase()
+    return flags.is_in(["true", "1"]).fill_null(False)
 
 
 def _checks() -> list[Check]:
