@@ -9,8 +9,10 @@ from typer.exceptions import Abort, TyperException
 
 from parley import __version__
 from parley.cli import detect as detect_commands
+from parley.cli import escalation as escalation_commands
 from parley.cli import hotline as hotline_commands
 from parley.cli import node as node_commands
+from parley.cli import serve as serve_commands
 from parley.cli import tracks as tracks_commands
 from parley.cli.render import error_line
 from parley.errors import ParleyError
@@ -28,6 +30,9 @@ app.add_typer(detect_commands.policy_app, name="policy")
 app.command("detect")(detect_commands.detect)
 app.add_typer(node_commands.app, name="node")
 app.add_typer(hotline_commands.app, name="hotline")
+hotline_commands.app.command("escalate")(escalation_commands.escalate)
+app.add_typer(escalation_commands.roster_app, name="roster")
+app.command("serve")(serve_commands.serve)
 
 
 def _version(value: bool) -> None:

@@ -148,8 +148,17 @@ def _arrays(
 
 
 #: The columns detection reads; the others are left behind before anything is copied.
-_DETECTION_COLUMNS = ("time", "track", "side", "domain", "lat", "lon", "alt_m", "speed_mps",
-                      "transponder")
+_DETECTION_COLUMNS = (
+    "time",
+    "track",
+    "side",
+    "domain",
+    "lat",
+    "lon",
+    "alt_m",
+    "speed_mps",
+    "transponder",
+)
 
 
 def _usable(table: pl.DataFrame) -> tuple[pl.DataFrame, int]:

@@ -101,13 +101,38 @@ class ImportSummary:
 
 def export_bundle(node: "Node", path: Path, after_seq: int | None = None) -> ExportSummary:
     """Write our log's entries after ``after_seq`` (default: after the last receipt) as a bundle."""
+    data, summary = build_bundle(node, after_seq)
+    _write_file(Path(path), data)
+    with write(node.engine) as connection:
+        records.add_audit(
+            connection,
+            node.clock(),
+            node.config.party,
+            "export",
+            f"{path}: seqs {summary.first_seq}..{summary.first_seq + summary.count - 1}, "
+            f"checkpoint {summary.checkpoint_size}",
+        )
+    return ExportSummary(
+        Path(path), summary.first_seq, summary.count, summary.checkpoint_size, summary.receipt_size
+    )
+
+
+def build_bundle(
+    node: "Node", after_seq: int | None = None, max_entry_bytes: int | None = None
+) -> tuple[bytes, ExportSummary]:
+    """The bundle document of our log after ``after_seq`` (also the peer protocol's body).
+
+    With ``max_entry_bytes`` it stops at the first held checkpoint past that many bytes of
+    entries (at least one entry), so that a long backlog travels in bounded requests.
+    """
     peer_log = node.peer_log_id
     with read(node.engine) as connection:
         raws = records.raw_entries(connection, node.log_id)
         delivered = records.latest_cosignature(connection, node.log_id)
-        checkpoint = records.latest_checkpoint(connection, node.log_id)
+        held_checkpoints = records.checkpoints(connection, node.log_id)
         our_receipt = records.latest_cosignature(connection, peer_log)
         tree = node.own_tree(connection)
+    checkpoint = held_checkpoints[-1] if held_checkpoints else None
     delivered_size = 0 if delivered is None else delivered.size
     after = delivered_size - 1 if after_seq is None else after_seq
     if not -1 <= after < len(raws):
@@ -116,6 +141,9 @@ def export_bundle(node: "Node", path: Path, after_seq: int | None = None) -> Exp
         raise BundleError(
             "our log has no checkpoint at its current size (run parley hotline verify)"
         )
+    if max_entry_bytes is not None:
+        checkpoint = _bounded_checkpoint(held_checkpoints, raws, after, max_entry_bytes)
+        raws = raws[: checkpoint.size]
     from_size = min(delivered_size, checkpoint.size)
     payload = {
         "log_id": node.log_id,
@@ -124,7 +152,9 @@ def export_bundle(node: "Node", path: Path, after_seq: int | None = None) -> Exp
         "checkpoint": checkpoint.note,
         "consistency": {
             "from_size": from_size,
-            "proof": [node_hash.hex() for node_hash in tree.consistency_proof(from_size)],
+            "proof": [
+                node_hash.hex() for node_hash in tree.consistency_proof(from_size, checkpoint.size)
+            ],
         },
         "receipt": None if our_receipt is None else our_receipt.note,
         "exported_at": format_utc_ms(node.clock()),
@@ -141,25 +171,45 @@ def export_bundle(node: "Node", path: Path, after_seq: int | None = None) -> Exp
         "manifest": manifest,
         "payload": base64.b64encode(payload_bytes).decode("ascii"),
     }
-    _write_file(Path(path), json.dumps(document, indent=1).encode("utf-8") + b"\n")
-    with write(node.engine) as connection:
-        records.add_audit(
-            connection,
-            node.clock(),
-            node.config.party,
-            "export",
-            f"{path}: seqs {after + 1}..{len(raws) - 1}, checkpoint {checkpoint.size}",
-        )
     receipt_size = None if our_receipt is None else our_receipt.size
-    return ExportSummary(Path(path), after + 1, count, checkpoint.size, receipt_size)
+    data = json.dumps(document, indent=1).encode("utf-8") + b"\n"
+    return data, ExportSummary(Path(), after + 1, count, checkpoint.size, receipt_size)
+
+
+def _bounded_checkpoint(
+    held: list[records.StoredNote], raws: list[bytes], after: int, max_entry_bytes: int
+) -> records.StoredNote:
+    """The largest held checkpoint whose entries after ``after`` fit ``max_entry_bytes``.
+
+    At least one checkpoint past ``after`` is chosen, however large its entries.
+    """
+    by_size = {note.size: note for note in held}
+    best: records.StoredNote | None = None
+    total = 0
+    for size in range(after + 2, len(raws) + 1):
+        total += len(raws[size - 1])
+        if total > max_entry_bytes and best is not None:
+            return best
+        best = by_size.get(size, best)
+    return held[-1]
 
 
 def import_bundle(node: "Node", path: Path) -> ImportSummary:
     """Verify a bundle from the peer and store it; :class:`BundleError` says why one is refused."""
     path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"{path}: cannot read ({exc.strerror})") from None
+    return import_bundle_bytes(node, data, str(path))
+
+
+def import_bundle_bytes(node: "Node", data: bytes, source: str) -> ImportSummary:
+    """Verify a bundle document (``source`` names it in messages) and store it, as above."""
+    path = source
     peer = node.peer.identity
     peer_log = node.peer_log_id
-    payload = _open_bundle(path, peer_log, peer.public_key)
+    payload = _open_bundle(data, path, peer_log, peer.public_key)
     checkpoint_note = _text(payload, "checkpoint")
     checkpoint = _open_checkpoint(checkpoint_note, peer_log, peer.public_key, "checkpoint")
     now = node.clock()
@@ -210,12 +260,8 @@ def _manifest_body(log_id: str, first: int, count: int, size: int, payload: byte
     )
 
 
-def _open_bundle(path: Path, peer_log: str, public_key: bytes) -> dict[str, Any]:
+def _open_bundle(data: bytes, path: str, peer_log: str, public_key: bytes) -> dict[str, Any]:
     """The verified payload: signed manifest, payload hash, canonical JSON, the right log."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BundleError(f"{path}: cannot read ({exc.strerror})") from None
     if len(data) > MAX_BUNDLE_BYTES:
         raise BundleError(f"{path}: larger than {MAX_BUNDLE_BYTES} bytes")
     try:
@@ -264,7 +310,7 @@ def _open_checkpoint(note: str, log_id: str, public_key: bytes, what: str) -> Ch
 
 
 def _offer_all(
-    path: Path, replica: LogReplica, payload: dict[str, Any], own_ids: set[str]
+    path: str, replica: LogReplica, payload: dict[str, Any], own_ids: set[str]
 ) -> tuple[list[SignedEntry], int, EquivocationEvidence | None]:
     entries = payload.get("entries")
     if not isinstance(entries, list):
@@ -297,7 +343,7 @@ def _offer_all(
 
 
 def _check_head(
-    path: Path, replica: LogReplica, checkpoint: Checkpoint, payload: dict[str, Any]
+    path: str, replica: LogReplica, checkpoint: Checkpoint, payload: dict[str, Any]
 ) -> None:
     if replica.size < checkpoint.size:
         raise BundleError(
@@ -314,7 +360,7 @@ def _check_head(
         )
 
 
-def _consistency(path: Path, value: object, size: int) -> tuple[int, list[bytes]]:
+def _consistency(path: str, value: object, size: int) -> tuple[int, list[bytes]]:
     if isinstance(value, dict) and isinstance(value.get("proof"), list):
         from_size = value.get("from_size")
         try:
@@ -324,6 +370,14 @@ def _consistency(path: Path, value: object, size: int) -> tuple[int, list[bytes]
         if isinstance(from_size, int) and 0 <= from_size <= size and proof is not None:
             return from_size, proof
     raise BundleError(f"{path}: the consistency proof is malformed")
+
+
+def accept_receipt(node: "Node", note: str) -> int | None:
+    """Verify and keep the peer's cosignature over our log (a push's answer); the size covered."""
+    now = node.clock()
+    with write(node.engine) as connection:
+        own_tree = node.own_tree(connection)
+        return _store_receipt(node, connection, {"receipt": note}, own_tree, now)
 
 
 def _store_receipt(
@@ -409,6 +463,9 @@ __all__ = [
     "EquivocationError",
     "ExportSummary",
     "ImportSummary",
+    "accept_receipt",
+    "build_bundle",
     "export_bundle",
     "import_bundle",
+    "import_bundle_bytes",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from parley.errors import ConfigError
-from parley.hotline import records
+from parley.hotline import escalation, records
 from parley.hotline.bundle import ExportSummary, ImportSummary, export_bundle, import_bundle
 from parley.hotline.checkpoint import Checkpoint, sign_note
 from parley.hotline.config import (
@@ -35,6 +35,7 @@ from parley.hotline.errors import HotlineError
 from parley.hotline.keys import PartyKey, PublicIdentity
 from parley.hotline.merkle import MerkleTree
 from parley.hotline.msgid import Clock, MsgIdGenerator, utc_now
+from parley.hotline.resync import require_resynced
 from parley.hotline.templates import (
     CATALOGUE,
     CATALOGUE_VERSION,
@@ -46,7 +47,7 @@ from parley.hotline.templates import (
 from parley.hotline.verify import VerifyReport, verify_node
 from parley.hotline.views import MessageView, message_views
 from parley.store.engine import open_engine, read, write
-from parley.store.schema import check_schema, create_schema
+from parley.store.migrate import current_revision, upgrade_to_head
 
 #: The entry type of each template that is not an ordinary message.
 TEMPLATE_TYPES = {5: "ack", 6: "test", 8: "key-rotation"}
@@ -170,10 +171,12 @@ class Node:
             "language": free_text_language(template_id, values),
         }
         self._require_peer()
+        require_resynced(self.directory)
         with write(self.engine) as connection:
             if reply_to is not None and records.msg_id_log(connection, reply_to) is None:
                 raise NodeError(f"--reply-to {reply_to}: no such message in either log")
             signed = self._append(connection, entry_values, "send")
+            escalation.schedule(connection, signed, escalation.load_policy(self.directory))
         return signed.msg_id
 
     def ack(self, msg_id: str) -> str:
@@ -300,8 +303,14 @@ def _reference_link(template_id: int, fields: dict[str, str], reply_to: str | No
     return reply_to
 
 
-def init_node(directory: Path, party: str, *, clock: Clock = utc_now) -> Node:
-    """Create a node directory: a new key, the config, the database and the first entry."""
+def init_node(
+    directory: Path, party: str, *, database: str = DATABASE_FILE, clock: Clock = utc_now
+) -> Node:
+    """Create a node directory: a new key, the config, the database and the first entry.
+
+    ``database`` is the file in the directory (SQLite) or a SQLAlchemy URL of an empty database,
+    such as ``postgresql+psycopg://parley@db.example/nato``; it is kept in ``node.toml``.
+    """
     directory = Path(directory)
     for name in (CONFIG_FILE, KEY_FILE, DATABASE_FILE):
         if (directory / name).exists():
@@ -309,14 +318,20 @@ def init_node(directory: Path, party: str, *, clock: Clock = utc_now) -> Node:
     key = PartyKey.generate(party)
     log_id = log_id_for(key.identity)
     directory.mkdir(parents=True, exist_ok=True)
-    config = NodeConfig(party, log_id, DATABASE_FILE)
+    config = NodeConfig(party, log_id, database)
     write_key(directory, key)
     engine = open_engine(config.database_location(directory))
     node = Node(directory, config, key, engine, clock)
-    with write(engine) as connection:
-        create_schema(connection)
-        records.insert_log(connection, log_id, key.identity, "own")
-        node._append(connection, {"type": "catalogue", "fields": catalogue_record()}, "init")
+    try:
+        with write(engine) as connection:
+            if current_revision(connection) is not None:
+                raise ConfigError(f"{database}: this database already holds a node")
+            upgrade_to_head(connection)
+            records.insert_log(connection, log_id, key.identity, "own")
+            node._append(connection, {"type": "catalogue", "fields": catalogue_record()}, "init")
+    except BaseException:
+        engine.dispose()
+        raise
     write_config(directory, config)  # last: node.toml marks a complete node
     return node
 
@@ -329,8 +344,11 @@ def load_node(directory: Path, *, clock: Clock = utc_now) -> Node:
     if log_id_for(key.identity) != config.log_id:
         raise ConfigError(f"{directory}: key.pem is not the key of log {config.log_id}")
     engine = open_engine(config.database_location(directory))
-    with read(engine) as connection:
-        check_schema(connection)
+    try:
+        upgrade_to_head(engine, create=False)  # a node made by an older Parley is upgraded
+    except BaseException:
+        engine.dispose()
+        raise
     return Node(directory, config, key, engine, clock)
 
 

@@ -8,6 +8,17 @@ On SQLite every connection is set up by an event listener: write-ahead logging, 
 handling is switched off and every transaction starts with ``BEGIN IMMEDIATE``, so a transaction
 takes the write lock before it reads the state it will extend (the next seq of a log).
 
+On PostgreSQL (``postgresql+psycopg://…``) no pragma applies: commits are durable by the server's
+default, made explicit per session (``synchronous_commit=on``), and writes run at READ COMMITTED.
+:func:`write` first takes a transaction-level advisory lock (``pg_advisory_xact_lock``), so writes
+are serialised exactly as SQLite's ``BEGIN IMMEDIATE`` serialises them: a writer waits for the one
+before it to commit, and every statement after the lock (READ COMMITTED takes a fresh snapshot per
+statement) sees that commit, so two writers never compute the same next seq. REPEATABLE READ would
+be wrong here: its snapshot is taken by the lock statement itself, before the wait ends. One lock
+for all writes rather than ``SELECT … FOR UPDATE`` on a log row covers every write path (sending,
+importing, replication, escalation timers) without each remembering to lock; a hotline's write
+rate is far below what one lock allows. Reads run at REPEATABLE READ: one snapshot per block.
+
 Every write is one transaction (:func:`write`). A database error during it is not retried: it
 raises :class:`StorageError` and the process is expected to stop, so that a supervisor restarts it
 and recovery runs (retrying after a failed fsync can report lost data as written).
@@ -18,13 +29,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from parley.errors import ParleyError
 
 #: Seconds a connection waits for another writer's lock before failing.
 BUSY_TIMEOUT_S = 30
+
+#: The key of PostgreSQL's advisory lock that every write transaction holds ("parley-w").
+WRITE_LOCK_KEY = 0x7061726C65792D77
 
 
 class StorageError(ParleyError):
@@ -42,13 +56,17 @@ def database_url(url_or_path: str | Path) -> str:
 def open_engine(url_or_path: str | Path) -> Engine:
     """An engine on the database, with SQLite's durability settings when it is SQLite."""
     url = database_url(url_or_path)
-    is_sqlite = url.startswith("sqlite")
-    connect_args: dict[str, Any] = {"timeout": BUSY_TIMEOUT_S} if is_sqlite else {}
-    engine = create_engine(url, connect_args=connect_args)
-    if is_sqlite:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_immediate)
-    return engine
+        return engine
+    if url.startswith("postgresql"):
+        settings = f"-c synchronous_commit=on -c lock_timeout={BUSY_TIMEOUT_S * 1000}"
+        return create_engine(
+            url, isolation_level="READ COMMITTED", connect_args={"options": settings}
+        )
+    return create_engine(url)
 
 
 @contextmanager
@@ -60,6 +78,10 @@ def write(engine: Engine) -> Iterator[Connection]:
     """
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY}
+                )
             yield connection
     except IntegrityError:
         raise
@@ -75,6 +97,8 @@ def read(engine: Engine) -> Iterator[Connection]:
     """A connection for reading (one consistent snapshot while the block runs)."""
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
             yield connection
     except DBAPIError as exc:
         raise StorageError(f"database read failed ({_first_line(exc.orig)})") from exc
@@ -101,4 +125,12 @@ def _first_line(error: object) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-__all__ = ["BUSY_TIMEOUT_S", "StorageError", "database_url", "open_engine", "read", "write"]
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "WRITE_LOCK_KEY",
+    "StorageError",
+    "database_url",
+    "open_engine",
+    "read",
+    "write",
+]

@@ -10,9 +10,14 @@
   peer's over ours are our delivery receipts, ours over the peer's travel back as its receipts;
 * ``equivocations``: evidence, both raw entries;
 * ``outbox``: own entries not yet covered by a receipt;
-* ``audit``: who did what, when.
+* ``audit``: who did what, when;
+* ``escalation_policies``: the escalation policy copied onto each own message when it was sent
+  (and onto each peer message when escalation first saw it);
+* ``escalation_steps``: its timers, one row per notification step (track, level, attempt), due
+  at ``due_at`` (null until the track's start is known), claimed once by setting ``fired_at``.
 
-The schema is created with :func:`create_schema`; its version is in ``schema_version``.
+The schema is created and upgraded by Alembic migrations (:mod:`parley.store.migrate`): a table
+or column added here needs a new revision in ``parley/store/migrations/versions/``.
 """
 
 from sqlalchemy import (
@@ -30,22 +35,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    insert,
-    select,
 )
-from sqlalchemy.exc import DBAPIError
 
 from parley.errors import ParleyError
 
-SCHEMA_VERSION = 1
-
 metadata = MetaData()
-
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-)
 
 logs = Table(
     "logs",
@@ -126,33 +120,52 @@ audit = Table(
     Column("detail", Text, nullable=False),
 )
 
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("msg_id", String(26), primary_key=True),
+    Column("log_id", String(120), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("policy", Text, nullable=False),
+)
+
+escalation_steps = Table(
+    "escalation_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("msg_id", String(26), ForeignKey("escalation_policies.msg_id"), nullable=False),
+    Column("track", String(16), nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("offset_s", BigInteger, nullable=False),
+    Column("due_at", DateTime(timezone=True), index=True),
+    Column("fired_at", DateTime(timezone=True)),
+    Column("cancelled_at", DateTime(timezone=True)),
+    Column("outcome", String(32)),
+    UniqueConstraint("msg_id", "track", "level", "attempt"),
+)
+
 
 class SchemaVersionError(ParleyError):
-    """The database was made by another version of Parley's schema."""
+    """The database is not a node database, or was made by a newer version of Parley."""
 
 
 def create_schema(connection: Connection) -> None:
-    """Create every table (if missing) and record the schema version."""
-    metadata.create_all(connection)
-    found = connection.execute(select(schema_version.c.version)).scalars().all()
-    if not found:
-        connection.execute(insert(schema_version).values(version=SCHEMA_VERSION))
+    """Create the schema, or upgrade it to this Parley's revision (see :mod:`.migrate`)."""
+    from parley.store.migrate import upgrade_to_head  # migrate imports this module
+
+    upgrade_to_head(connection)
 
 
 def check_schema(connection: Connection) -> None:
-    """Raise :class:`SchemaVersionError` unless the database holds this schema version."""
-    try:
-        found = connection.execute(select(schema_version.c.version)).scalars().all()
-    except DBAPIError as exc:  # a file that is not a node database at all
-        raise SchemaVersionError("not a Parley node database (no schema_version table)") from exc
-    if found != [SCHEMA_VERSION]:
-        raise SchemaVersionError(
-            f"database schema version {found}, this Parley needs {SCHEMA_VERSION}"
-        )
+    """Raise :class:`SchemaVersionError` unless the database is at this Parley's revision."""
+    from parley.store.migrate import check_schema as check_revision
+
+    check_revision(connection)
 
 
 __all__ = [
-    "SCHEMA_VERSION",
     "SchemaVersionError",
     "audit",
     "check_schema",
@@ -161,8 +174,9 @@ __all__ = [
     "create_schema",
     "entries",
     "equivocations",
+    "escalation_policies",
+    "escalation_steps",
     "logs",
     "metadata",
     "outbox",
-    "schema_version",
 ]

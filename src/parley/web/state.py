@@ -1,0 +1,33 @@
+"""What the routes share: the opened node, the request verifier and the replicator."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from parley.hotline.node import Node
+from parley.hotline.peer_auth import RequestVerifier
+from parley.hotline.replication import Replicator
+
+
+@dataclass(slots=True)
+class NodeState:
+    node: Node
+    verifier: RequestVerifier
+    replicator: Replicator | None = None
+
+    def resynced(self) -> bool:
+        """Whether the node may write (no replicator: it is not waiting for the peer)."""
+        return self.replicator is None or self.replicator.resynced.is_set()
+
+    def wake(self) -> None:
+        if self.replicator is not None:
+            self.replicator.wake()
+
+
+def node_state(request: Request) -> NodeState:
+    state = request.app.state.parley
+    assert isinstance(state, NodeState)
+    return state
+
+
+__all__ = ["NodeState", "node_state"]

@@ -1,0 +1,396 @@
+"""Escalation: ladders level by level, exactly once, stopped by acks, and the hourly test."""
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from parley.errors import ConfigError
+from parley.hotline import escalation
+from parley.hotline.entry import parse_signed_entry
+from parley.hotline.escalation import Notification, load_policy, pending_steps, run_due
+from parley.hotline.hourly_test import due_test_message, hour_number, hourly_sender
+from parley.hotline.node import Node, init_node, load_node
+from parley.hotline.roster import read_roster
+from parley.store import schema
+
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+
+POLICY = """
+[delivery]
+deadline_s = 60
+renotify_s = 60
+notices_per_level = 1
+
+[acknowledgement]
+deadline_s = 300
+renotify_s = 120
+notices_per_level = 2
+
+[answer]
+deadline_s = 600
+renotify_s = 300
+notices_per_level = 1
+"""
+
+
+INCIDENT = {
+    "incident_id": "I-2024-17",
+    "time": "2024-05-01T11:55:00Z",
+    "lat": "55.12",
+    "lon": "20.3",
+    "our_track": "mmsi:273318000",
+    "your_track": "icao:4ca7b5",
+    "closest_approach_m": "320",
+    "altitude_m": "150",
+    "severity": "serious",
+    "summary": "Close pass at low altitude.",
+}
+
+
+class SettableClock:
+    """One clock for both nodes, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def at(self, seconds: float) -> datetime:
+        self.now = T0 + timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> SettableClock:
+    return SettableClock(T0)
+
+
+@pytest.fixture
+def pair(tmp_path: Path, clock: SettableClock) -> Iterator[tuple[Node, Node]]:
+    nato = init_node(tmp_path / "nato", "nato", clock=clock)
+    russia = init_node(tmp_path / "russia", "russia", clock=clock)
+    nato.trust(russia.identity_json(), "https://russia.example")
+    russia.trust(nato.identity_json(), "https://nato.example")
+    (tmp_path / "nato" / escalation.POLICY_FILE).write_text(POLICY)
+    yield nato, russia
+    nato.close()
+    russia.close()
+
+
+def _carry(sender: Node, receiver: Node, path: Path) -> None:
+    sender.export_bundle(path)
+    receiver.import_bundle(path)
+
+
+def _deliver(nato: Node, russia: Node, tmp_path: Path, clock: SettableClock, at: float) -> None:
+    """Russia receives nato's log, and its receipt reaches nato at ``at`` seconds."""
+    _carry(nato, russia, tmp_path / f"out-{at}.bundle")
+    clock.at(at)
+    _carry(russia, nato, tmp_path / f"back-{at}.bundle")
+
+
+def _fired(node: Node, clock: SettableClock, seconds: float) -> list[tuple[str, str, str, int]]:
+    return [(n.kind, n.track, n.level, n.attempt) for n in run_due(node, clock.at(seconds))]
+
+
+def test_the_policy_file_sets_the_numbers(pair: tuple[Node, Node]) -> None:
+    nato, _ = pair
+    policy = load_policy(nato.directory)
+    assert policy.acknowledgement.offsets(3) == [300, 420, 540, 660, 780, 900, 1020]
+    assert policy.delivery.notices_per_level == 1
+
+
+def test_an_unacknowledged_message_escalates_level_by_level_and_is_recorded(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, russia = pair
+    msg_id = nato.send(6, {"sequence": "1"})
+    assert [(s.track, s.level) for s in pending_steps_of(nato, msg_id)][:2] == [
+        ("delivery", "duty-officer"),
+        ("delivery", "senior-officer"),
+    ]
+    assert _fired(nato, clock, 59) == []
+    assert _fired(nato, clock, 60) == [("escalation", "delivery", "duty-officer", 0)]
+    _deliver(nato, russia, tmp_path, clock, at=100)  # receipt stored at T0+100 on our clock
+    # the delivery track stopped; the acknowledgement track counts from the receipt: +300, +420…
+    assert _fired(nato, clock, 399) == []
+    assert _fired(nato, clock, 400) == [("escalation", "acknowledgement", "duty-officer", 0)]
+    assert _fired(nato, clock, 520) == [("escalation", "acknowledgement", "duty-officer", 1)]
+    assert _fired(nato, clock, 700) == [("escalation", "acknowledgement", "senior-officer", 0)]
+    late = run_due(nato, clock.at(1200))  # a node that was down catches up in due order
+    assert [(n.kind, n.level, n.attempt) for n in late] == [
+        ("escalation", "senior-officer", 1),
+        ("escalation", "political-liaison", 0),
+        ("escalation", "political-liaison", 1),
+        ("unacknowledged", "unacknowledged", 0),
+    ]
+    assert [n.due_at for n in late] == [T0 + timedelta(seconds=s) for s in (760, 880, 1000, 1120)]
+    assert pending_steps_of(nato, msg_id) == []
+    final = nato.log().own[-1]
+    assert (final.type, final.in_reply_to, final.msg_id) == (
+        "unacknowledged",
+        msg_id,
+        late[-1].entry_msg_id,
+    )
+    assert final.fields == {
+        "deadline": "2024-05-01T12:18:40Z",
+        "reference": msg_id,
+        "sent": "2024-05-01T12:00:00Z",
+        "track": "acknowledgement",
+    }
+    assert nato.verify().ok, nato.verify().problems
+    _carry(nato, russia, tmp_path / "proof.bundle")  # the proof verifies at the peer too
+    assert russia.log().peer[-1].type == "unacknowledged"
+    assert russia.verify().ok, russia.verify().problems
+    assert run_due(nato, clock.at(5000)) == []
+
+
+def pending_steps_of(node: Node, msg_id: str) -> list[escalation.Step]:
+    with node.engine.connect() as connection:
+        return pending_steps(connection, msg_id)
+
+
+def test_each_step_fires_once_across_a_restart(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, _russia = pair
+    nato.send(6, {"sequence": "1"})
+    assert len(run_due(nato, clock.at(60))) == 1
+    nato.close()
+    with load_node(tmp_path / "nato", clock=clock) as restarted:
+        assert run_due(restarted, clock.at(60)) == []
+        assert _fired(restarted, clock, 120) == [("escalation", "delivery", "senior-officer", 0)]
+    with load_node(tmp_path / "nato", clock=clock) as again:
+        assert _fired(again, clock, 200) == [("escalation", "delivery", "political-liaison", 0)]
+        with again.engine.connect() as connection:
+            fired = connection.execute(
+                select(schema.escalation_steps.c.fired_at).where(
+                    schema.escalation_steps.c.fired_at.is_not(None)
+                )
+            ).all()
+        assert len(fired) == 3
+
+
+def test_two_concurrent_runs_fire_each_step_once(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, russia = pair
+    for n in range(5):
+        nato.send(6, {"sequence": str(n)})
+    _deliver(nato, russia, tmp_path, clock, at=10)
+    now = T0 + timedelta(seconds=2000)  # every step of every ladder is due
+    results: list[list[Notification]] = []
+    barrier = threading.Barrier(2)
+
+    def run() -> None:
+        with load_node(tmp_path / "nato", clock=clock) as node:
+            barrier.wait()
+            results.append(run_due(node, now))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fired = [n for result in results for n in result]
+    keys = [(n.msg_id, n.track, n.level, n.attempt) for n in fired]
+    assert len(keys) == len(set(keys)) == 5 * 7  # 6 notices and the final step, per message
+    unacknowledged = [v for v in nato.log().own if v.type == "unacknowledged"]
+    assert len(unacknowledged) == 5
+    assert nato.verify().ok, nato.verify().problems
+
+
+def test_an_acknowledgement_stops_the_pending_steps(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, russia = pair
+    msg_id = nato.send(1, INCIDENT)
+    assert {s.track for s in pending_steps_of(nato, msg_id)} == {
+        "delivery",
+        "acknowledgement",
+        "answer",
+    }
+    _deliver(nato, russia, tmp_path, clock, at=30)
+    assert _fired(nato, clock, 400) == [("escalation", "acknowledgement", "duty-officer", 0)]
+    russia.ack(msg_id)
+    _carry(russia, nato, tmp_path / "ack.bundle")
+    assert _fired(nato, clock, 5000) == [
+        ("escalation", "answer", level, 0)
+        for level in ("duty-officer", "senior-officer", "political-liaison")
+    ]
+    assert pending_steps_of(nato, msg_id) == []
+    assert not [v for v in nato.log().own if v.type == "unacknowledged"]
+    with nato.engine.connect() as connection:
+        outcomes = connection.execute(
+            select(schema.escalation_steps.c.track, schema.escalation_steps.c.outcome).where(
+                schema.escalation_steps.c.outcome == "stopped"
+            )
+        ).all()
+    # the receipt stopped the delivery track; the ack the acknowledgement track's 5 notices + end
+    assert Counter(track for track, _ in outcomes) == {"delivery": 3, "acknowledgement": 6}
+
+
+def test_an_answer_stops_the_answer_track(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, russia = pair
+    msg_id = nato.send(1, INCIDENT)
+    _deliver(nato, russia, tmp_path, clock, at=30)
+    russia.ack(msg_id)
+    reply = russia.send(
+        3, {"answer": "A routine flight.", "classification": "routine-activity"}, reply_to=msg_id
+    )
+    _carry(russia, nato, tmp_path / "answer.bundle")
+    fired = run_due(nato, clock.at(10_000))
+    assert pending_steps_of(nato, msg_id) == []
+    # only the reply, which takes our acknowledgement, still escalates (to our own officers)
+    assert {(n.msg_id, n.track) for n in fired} == {(reply, "inbound")}
+
+
+ROSTER_WITHOUT_SENIOR = """
+[[shift]]
+name = "day"
+daily = "08:00"
+[[shift.officer]]
+name = "Lt Smith"
+role = "duty-officer"
+languages = ["en", "ru"]
+[[shift.officer]]
+name = "Mr Brown"
+role = "political-liaison"
+languages = ["en"]
+"""
+
+
+def test_a_level_with_no_one_on_duty_is_skipped_at_once(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, _ = pair
+    roster_path = tmp_path / "roster.toml"
+    roster_path.write_text(ROSTER_WITHOUT_SENIOR)
+    roster = read_roster(roster_path)
+    nato.send(6, {"sequence": "1"})
+    first = run_due(nato, clock.at(60), roster)
+    assert [(n.kind, n.officers) for n in first] == [("escalation", ("Lt Smith",))]
+    second = run_due(nato, clock.at(120), roster)
+    # senior officer: no one on duty, so the political liaison is told at once, not at +180
+    assert [(n.kind, n.level, n.officers) for n in second] == [
+        ("no-one-on-duty", "senior-officer", ()),
+        ("escalation", "political-liaison", ("Mr Brown",)),
+    ]
+    assert "no one on duty as senior-officer" in second[0].text
+    assert run_due(nato, clock.at(180), roster) == []
+
+
+def test_only_messages_that_take_an_ack_get_a_ladder(
+    pair: tuple[Node, Node], tmp_path: Path
+) -> None:
+    nato, russia = pair
+    msg_id = nato.send(6, {"sequence": "1"})
+    tracks = Counter(step.track for step in pending_steps_of(nato, msg_id))
+    assert tracks == {"delivery": 3, "acknowledgement": 7}  # 1 notice per level; 6 and the end
+    _carry(nato, russia, tmp_path / "b")
+    russia.ack(msg_id)  # an ACK takes no acknowledgement: no ladder
+    with russia.engine.connect() as connection:
+        assert connection.execute(select(schema.escalation_steps)).all() == []
+        assert connection.execute(select(schema.escalation_policies)).all() == []
+
+
+def test_hourly_tests_alternate_between_the_sides(pair: tuple[Node, Node]) -> None:
+    nato, russia = pair
+    even = datetime(2024, 5, 1, 12, 10, tzinfo=UTC)  # hour 476 316, even
+    odd = even + timedelta(hours=1)
+    assert hour_number(even) % 2 == 0
+    assert hourly_sender(("russia", "nato"), even) == "nato"
+    assert hourly_sender(("nato", "russia"), odd) == "russia"
+    assert due_test_message(russia, even) is None
+    sent = due_test_message(nato, even)
+    assert sent is not None
+    assert due_test_message(nato, even + timedelta(minutes=40)) is None  # once per hour
+    assert due_test_message(nato, odd) is None
+    from_russia = due_test_message(russia, odd)
+    assert from_russia is not None
+    test_entry = parse_signed_entry(_raw(nato, sent)).entry
+    assert (test_entry.type, test_entry.template, dict(test_entry.fields)) == (
+        "test",
+        6,
+        {"sequence": str(hour_number(even))},
+    )
+
+
+def _raw(node: Node, msg_id: str) -> bytes:
+    with node.engine.connect() as connection:
+        raw = connection.execute(
+            select(schema.entries.c.raw).where(schema.entries.c.msg_id == msg_id)
+        ).scalar_one()
+    return bytes(raw)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[delivery]\ndeadline_s = 0\n", r"\[delivery\] deadline_s must be a positive integer"),
+        ("[delivery]\nsoon = 3\n", r"\[delivery\] unknown setting 'soon'"),
+        ("[panic]\n", r"unknown table \[panic\]"),
+        ("[delivery\n", "escalation.toml"),
+    ],
+)
+def test_a_bad_policy_file_names_the_file_and_the_reason(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    (tmp_path / escalation.POLICY_FILE).write_text(text)
+    with pytest.raises(ConfigError, match=reason) as caught:
+        load_policy(tmp_path)
+    assert str(tmp_path / escalation.POLICY_FILE) in str(caught.value)
+
+
+def test_the_policy_is_copied_onto_the_message(pair: tuple[Node, Node]) -> None:
+    nato, _ = pair
+    msg_id = nato.send(6, {"sequence": "1"})
+    (nato.directory / escalation.POLICY_FILE).unlink()  # later changes touch new messages only
+    with nato.engine.connect() as connection:
+        stored = connection.execute(
+            select(schema.escalation_policies.c.policy).where(
+                schema.escalation_policies.c.msg_id == msg_id
+            )
+        ).scalar_one()
+    copied = escalation.EscalationPolicy.from_json(json.loads(stored))
+    assert copied != load_policy(nato.directory)  # now the defaults
+    assert (copied.acknowledgement.deadline_s, copied.delivery.notices_per_level) == (300, 1)
+
+
+def test_a_received_message_escalates_to_our_officers_until_we_acknowledge(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    nato, russia = pair
+    (russia.directory / escalation.POLICY_FILE).write_text(
+        "[inbound]\ndeadline_s = 60\nrenotify_s = 30\nnotices_per_level = 1\n"
+    )
+    msg_id = nato.send(6, {"sequence": "1"})
+    clock.at(100)
+    _carry(nato, russia, tmp_path / "b")  # russia stores it at T0+100, on its clock
+    assert _fired(russia, clock, 159) == []
+    assert _fired(russia, clock, 160) == [("escalation", "inbound", "duty-officer", 0)]
+    (notice,) = run_due(russia, clock.at(190))
+    assert (
+        notice.text
+        == f"{msg_id}: the peer's message awaits our acknowledgement: notify the senior-officer"
+    )
+    russia.ack(msg_id)
+    assert run_due(russia, clock.at(1000)) == []  # the ACK stopped the rest, and has no ladder
+    with russia.engine.connect() as connection:
+        rows = connection.execute(
+            select(schema.escalation_steps.c.level, schema.escalation_steps.c.outcome)
+        ).all()
+    assert rows == [
+        ("duty-officer", "escalation"),
+        ("senior-officer", "escalation"),
+        ("political-liaison", "stopped"),
+    ]
