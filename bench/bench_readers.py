@@ -1,0 +1,188 @@
+"""Reading speed of every reader: positions (and NMEA sentences) per second.
+
+Run from the repository root::
+
+    .venv/bin/python bench/bench_readers.py           # about 5 min on 2 cores
+
+For every file of ../shared/data (skipped with a message when that folder is missing) whose
+format ``--format auto`` recognises, plus canonical CSV and Parquet written from the switzerland
+sample and from a 2 M-row synthetic table (bench/synthetic.py), and an NMEA file made of the real
+aisdb sentences repeated 100 times (the real files hold at most 1,000 sentences, too few to time):
+
+- reader alone: ``read_raw(path)`` (the format's reader, decompression included);
+- reader + hygiene: ``read_files`` then ``hygiene.clean`` (malformed rows, duplicates, sorting,
+  impossible jumps, vertical rates);
+- full load: ``load_tracks`` (the above plus sides attribution).
+
+Each figure is the best of 3 runs (10 for files under 100 kB), wall time, with the CPU time of
+that run. Targets: canonical CSV and Parquet >= 2 M positions/s, NMEA >= 100 k sentences/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import benchlib
+import synthetic
+from benchlib import Timing, best_of, markdown_table, rate
+from parley.errors import ParleyError
+from parley.tracks.hygiene import clean
+from parley.tracks.load import load_tracks, read_files, write_table
+from parley.tracks.readers import detect_format, read_raw
+
+NMEA_REPEAT = 100
+SYNTHETIC_ROWS = 2_000_000
+TARGET_COLUMNAR = 2_000_000
+TARGET_NMEA = 100_000
+
+
+def count_sentences(path: Path) -> int:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def made_files(workdir: Path) -> list[tuple[Path, str]]:
+    """Canonical CSV/Parquet of switzerland and of synthetic traffic; NMEA repeated."""
+    made: list[tuple[Path, str]] = []
+    switzerland = benchlib.DATA / "adsb" / "switzerland.json.gz"
+    if switzerland.exists():
+        table = load_tracks([switzerland]).table
+        for suffix in (".csv", ".parquet"):
+            path = workdir / f"switzerland-canonical{suffix}"
+            write_table(table, path)
+            made.append((path, "canonical, from switzerland.json.gz"))
+    table = synthetic.generate(SYNTHETIC_ROWS)
+    for suffix in (".csv", ".parquet"):
+        path = workdir / f"synthetic-2M-canonical{suffix}"
+        write_table(table, path)
+        made.append((path, f"canonical, synthetic {SYNTHETIC_ROWS:,} rows"))
+    nmea = benchlib.DATA / "ais" / "aisdb_20211101_tagblocks.nm4"
+    if nmea.exists():
+        path = workdir / f"aisdb_tagblocks_x{NMEA_REPEAT}.nm4"
+        path.write_bytes(nmea.read_bytes() * NMEA_REPEAT)
+        made.append((path, f"aisdb_20211101_tagblocks.nm4 repeated {NMEA_REPEAT}×"))
+    return made
+
+
+def bench_file(path: Path, note: str, repeats: int) -> dict[str, Any]:
+    row: dict[str, Any] = {"file": path.name, "note": note, "bytes": path.stat().st_size}
+    try:
+        fmt = detect_format(path)
+    except ParleyError as exc:
+        row["error"] = f"not recognised ({str(exc).split(':')[0]} …)"
+        return row
+    row["format"] = fmt.name
+    runs = repeats if row["bytes"] >= 100_000 else max(repeats, 10)
+    try:
+        reader, raw = best_of(runs, lambda: read_raw(path, fmt.name)[1])
+        hygiene, cleaned = best_of(runs, lambda: clean(read_files([path], fmt.name)[0])[0])
+        full, _ = best_of(runs, lambda: load_tracks([path], format_name=fmt.name))
+    except Exception as exc:  # a reader bug must not stop the benchmark of the others
+        row["error"] = f"{type(exc).__name__}: {str(exc)[:120]}"
+        return row
+    row.update(
+        rows=raw.frame.height,
+        rejected=len(raw.rejections),
+        clean_rows=cleaned.height,
+        reader=timing_json(reader),
+        hygiene=timing_json(hygiene),
+        full=timing_json(full),
+    )
+    if fmt.name == "ais-nmea":
+        row["sentences"] = count_sentences(path)
+    return row
+
+
+def timing_json(timing: Timing) -> dict[str, float]:
+    return {"wall_s": timing.wall_s, "cpu_s": timing.cpu_s, "runs": timing.runs}
+
+
+def verdict(row: dict[str, Any]) -> str:
+    if row.get("format") in ("csv", "parquet") and row["rows"] >= 1_000_000:
+        per_s = row["rows"] / row["reader"]["wall_s"]
+        return f"{'meets' if per_s >= TARGET_COLUMNAR else 'below'} 2 M/s"
+    if row.get("format") == "ais-nmea" and row["sentences"] >= 50_000:
+        per_s = row["sentences"] / row["reader"]["wall_s"]
+        return f"{'meets' if per_s >= TARGET_NMEA else 'below'} 100 k sentences/s"
+    return ""
+
+
+def table_lines(rows: list[dict[str, Any]]) -> list[str]:
+    done = [r for r in rows if "error" not in r]
+    body = []
+    for r in done:
+        sentences = r.get("sentences")
+        body.append(
+            [
+                r["file"],
+                r["format"],
+                f"{r['bytes'] / 1e6:.2f}",
+                f"{r['rows']:,}",
+                r["rejected"],
+                rate(r["rows"], r["reader"]["wall_s"])
+                + (f"; {rate(sentences, r['reader']['wall_s'])} sentences" if sentences else ""),
+                f"{r['reader']['wall_s']:.3f} ({r['reader']['cpu_s']:.3f})",
+                rate(r["rows"], r["hygiene"]["wall_s"]),
+                f"{r['hygiene']['wall_s']:.3f} ({r['hygiene']['cpu_s']:.3f})",
+                rate(r["rows"], r["full"]["wall_s"]),
+                verdict(r),
+            ]
+        )
+    header = [
+        "file",
+        "format",
+        "MB",
+        "positions",
+        "rejected",
+        "reader: positions/s",
+        "reader s (cpu)",
+        "+hygiene: positions/s",
+        "+hygiene s (cpu)",
+        "full load_tracks: positions/s",
+        "target",
+    ]
+    lines = [markdown_table(header, body)]
+    failed = [r for r in rows if "error" in r]
+    if failed:
+        lines += ["", "Not timed:"] + [f"- {r['file']}: {r['error']}" for r in failed]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=benchlib.WORKDIR)
+    args = parser.parse_args()
+    benchlib.shared_data_or_exit()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    info = benchlib.machine()
+    benchlib.print_machine(info)
+    files = [(p, "shared data") for p in sorted(benchlib.DATA.glob("*/*")) if p.name != "README.md"]
+    files += made_files(args.workdir)
+    rows = []
+    for path, note in files:
+        row = bench_file(path, note, args.repeats)
+        rows.append(row)
+        if "error" in row:
+            print(f"  {path.name}: {row['error']}")
+        else:
+            print(
+                f"  {path.name} [{row['format']}]: {row['rows']} rows, reader "
+                f"{rate(row['rows'], row['reader']['wall_s'])}, +hygiene "
+                f"{rate(row['rows'], row['hygiene']['wall_s'])} {verdict(row)}"
+            )
+    out = args.workdir / "bench_readers.json"
+    out.write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
+    print("\n" + "\n".join(table_lines(rows)))
+    print(f"\ntotal {time.perf_counter() - started:.0f} s; raw figures in {out}")
+
+
+if __name__ == "__main__":
+    main()
