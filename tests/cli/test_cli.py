@@ -108,3 +108,16 @@ def test_policy_show_round_trips(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_strict_exits_non_zero(capsys: pytest.CaptureFixture[str], test_data: Path) -> None:
     assert run(["tracks", "info", "--strict", str(test_data / "canonical" / "malformed.csv")]) == 1
     assert "rejected under --strict" in _error(capsys)
+
+
+def test_an_unexpected_error_is_still_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, test_data: Path
+) -> None:
+    import parley.cli.tracks
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(parley.cli.tracks, "load_tracks", broken)
+    assert run(["tracks", "info", str(test_data / "canonical" / "malformed.csv")]) == 70
+    assert "internal error: RuntimeError: boom" in _error(capsys)

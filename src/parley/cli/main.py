@@ -84,6 +84,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug, not bad input: still one line, the traceback in the log
+        logging.getLogger("parley").info("unexpected error", exc_info=True)
+        error_line(
+            f"internal error: {type(exc).__name__}: {exc} (a bug in Parley; run with --verbose "
+            "for the traceback and report it)"
+        )
+        return 70
     if isinstance(result, int):
         return result
     return 0
