@@ -145,6 +145,9 @@ def test_an_unacknowledged_message_escalates_level_by_level_and_is_recorded(
         "sent": "2024-05-01T12:00:00Z",
         "track": "acknowledgement",
     }
+    shown = next(v for v in nato.log().own if v.msg_id == msg_id)
+    assert shown.state == "unacknowledged"
+    assert shown.states == ("recorded", "delivered", "unacknowledged")
     assert nato.verify().ok, nato.verify().problems
     _carry(nato, russia, tmp_path / "proof.bundle")  # the proof verifies at the peer too
     assert russia.log().peer[-1].type == "unacknowledged"

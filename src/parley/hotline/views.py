@@ -4,7 +4,8 @@ States are derived from the two logs, never stored:
 
 * of our own messages: ``recorded`` (in our log), ``delivered`` (a receipt, the peer's cosignature,
   covers its seq), ``acknowledged`` (an ACK entry in the peer's log refers to it), ``answered`` (a
-  message in the peer's log replies to it);
+  message in the peer's log replies to it), ``unacknowledged`` (the escalation ladder ran out: our
+  own ``unacknowledged`` entry refers to it, and no ACK came);
 * of the peer's messages: ``received``, ``acknowledged`` and ``answered`` (by us, in our log).
 """
 
@@ -17,7 +18,7 @@ from parley.hotline.errors import HotlineError, MalformedError
 from parley.hotline.records import StoredEntry
 from parley.hotline.templates import TemplateError, render, template
 
-STATES_OWN = ("recorded", "delivered", "acknowledged", "answered")
+STATES_OWN = ("recorded", "delivered", "acknowledged", "answered", "unacknowledged")
 STATES_PEER = ("received", "acknowledged", "answered")
 
 
@@ -69,6 +70,9 @@ def message_views(
     """
     acked = {e.in_reply_to for e in other if e.type == "ack" and e.in_reply_to}
     answered = {e.in_reply_to for e in other if e.type == "message" and e.in_reply_to}
+    proven_unanswered = {
+        e.in_reply_to for e in entries if e.type == "unacknowledged" and e.in_reply_to
+    }
     views: list[MessageView] = []
     for stored in entries:
         try:
@@ -85,6 +89,8 @@ def message_views(
             states.append("acknowledged")
         if stored.msg_id in answered:
             states.append("answered")
+        if role == "own" and stored.msg_id in proven_unanswered and stored.msg_id not in acked:
+            states.append("unacknowledged")
         views.append(
             MessageView(
                 log=role,
