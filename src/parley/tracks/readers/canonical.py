@@ -6,7 +6,7 @@ import polars as pl
 
 from parley.errors import InputError
 from parley.tracks.readers.base import Format, RawRead, Rejection, source_label
-from parley.tracks.readers.fileio import read_bytes
+from parley.tracks.readers.fileio import is_gzip, read_bytes, read_head
 from parley.tracks.schema import LINE_COLUMN, REQUIRED_COLUMNS, conform
 from parley.tracks.timeparse import parse_time_series, parse_time_text
 
@@ -55,50 +55,48 @@ def _reject_unparsed(
     return typed.filter(keep), rejections
 
 
-def _read_typed(data: bytes, header: list[str]) -> pl.DataFrame | None:
+def _read_typed(data: bytes | Path, header: list[str]) -> pl.DataFrame | None:
     """The fast path: numbers parsed by the CSV reader itself; None when any value does not parse.
 
     A clean file (the usual case) is read in one pass; a file with a bad number falls back to the
     all-text path, which names every bad row and field.
     """
-    overrides = {name: pl.Float64 for name in _NUMERIC if name in header}
+    if len(set(header)) != len(header):
+        return None
+    schema = {name: pl.Float64 if name in _NUMERIC else pl.String for name in header}
     try:
-        frame = pl.read_csv(
-            data, infer_schema=False, schema_overrides=overrides, truncate_ragged_lines=True
-        )
+        frame = pl.read_csv(data, schema=schema, truncate_ragged_lines=True)
     except (
         pl.exceptions.ComputeError,
         pl.exceptions.InvalidOperationError,
         pl.exceptions.NoDataError,
     ):
         return None
-    frame = frame.rename({c: c.strip() for c in frame.columns})
-    return frame.with_columns(
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN),
-        *(
-            pl.col(name).str.strip_chars().replace("", None)
-            for name in _TEXT
-            if name in frame.columns
-        ),
+    # empty fields are already null; text is taken as written (the canonical layout is exact)
+    return frame.rename({c: c.strip() for c in frame.columns}).with_columns(
+        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN)
     )
 
 
 def _header(path: Path, data: bytes) -> list[str]:
-    first = data.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+    end = data.find(b"\n")
+    first = data[: end if end >= 0 else len(data)].decode("utf-8", "replace").lstrip("\ufeff")
     names = [c.strip().strip('"') for c in first.split(",")]
     _check_columns(path, names)
     return names
 
 
 def read_canonical_csv(path: Path) -> RawRead:
-    data = read_bytes(path)
-    header = _header(path, data)
-    fast = _read_typed(data, [c.strip() for c in header])
+    header = _header(path, read_head(path))
+    # a plain file is memory-mapped by the CSV reader; a gzip one is decompressed first
+    source: bytes | Path = read_bytes(path) if is_gzip(path) else path
+    fast = _read_typed(source, [c.strip() for c in header])
     if fast is not None:
         typed = fast.with_columns(parse_time_series(fast["time"]).alias("time"))
         text = fast.select(pl.col("time"))
         typed, rejections = _reject_unparsed(path, text, typed)
     else:
+        data = read_bytes(path)
         try:
             text = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
         except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
