@@ -16,6 +16,7 @@ import pytest
 from parley.cli.main import run
 from parley.hotline import records
 from parley.hotline.node import init_node, load_node
+from parley.hotline.users import Role, UserStore
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,9 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+OFFICER, PASSWORD = "officer", "correct horse battery"
 
 
 class Server:
@@ -52,11 +56,18 @@ class Server:
         if self.process.poll() is not None:
             raise AssertionError(f"server exited: {self.log.read_text(errors='replace')}")
         try:
+            if "Authorization" not in self.api.headers:
+                self._sign_in()
             data = self.api.get("/api/v1/status").json()
         except httpx.TransportError:
             return {}
         assert isinstance(data, dict)
         return data
+
+    def _sign_in(self) -> None:
+        answer = self.api.post("/api/v1/session", json={"name": OFFICER, "password": PASSWORD})
+        answer.raise_for_status()
+        self.api.headers["Authorization"] = f"Bearer {answer.json()['token']}"
 
     def kill(self, how: int) -> int:
         assert self.process is not None
@@ -91,6 +102,8 @@ def servers(tmp_path: Path) -> Iterator[tuple[Server, Server]]:
     ):
         nato.trust(ru.identity_json(), f"http://127.0.0.1:{russia_port}")
         ru.trust(nato.identity_json(), f"http://127.0.0.1:{nato_port}")
+        for node in (nato, ru):
+            UserStore(node.engine, node.clock).add_user(OFFICER, Role.DUTY_OFFICER, PASSWORD)
     pair = (
         Server(tmp_path / "nato", nato_port, tmp_path / "nato.log"),
         Server(tmp_path / "russia", russia_port, tmp_path / "russia.log"),

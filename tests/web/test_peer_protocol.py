@@ -5,7 +5,7 @@ import base64
 import random
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,8 +42,11 @@ def nodes(tmp_path: Path) -> Iterator[tuple[Node, Path]]:
 
 
 @pytest.fixture
-def russia_app(nodes: tuple[Node, Path]) -> Iterator[TestClient]:
+def russia_app(
+    nodes: tuple[Node, Path], sign_in: Callable[[TestClient], str]
+) -> Iterator[TestClient]:
     with TestClient(create_app(nodes[1], replicate=False)) as client:
+        sign_in(client)
         yield client
 
 
@@ -311,7 +314,9 @@ def test_a_long_backlog_travels_in_bounded_pushes(
     assert [m["msg_id"] for m in russia_app.get("/api/v1/inbox").json()] == sent
 
 
-def test_nothing_is_written_until_the_node_has_resynced(nodes: tuple[Node, Path]) -> None:
+def test_nothing_is_written_until_the_node_has_resynced(
+    nodes: tuple[Node, Path], sign_in: Callable[[TestClient], str]
+) -> None:
     nato, russia_dir = nodes
 
     def unreachable(request: httpx.Request) -> httpx.Response:
@@ -320,6 +325,7 @@ def test_nothing_is_written_until_the_node_has_resynced(nodes: tuple[Node, Path]
     settings = ReplicationSettings(initial_backoff_s=0.01, max_backoff_s=0.05)
     app = create_app(russia_dir, settings, transport=httpx.MockTransport(unreachable))
     with TestClient(app) as client:
+        sign_in(client)
         deadline = time.monotonic() + 10
         while client.get("/api/v1/status").json()["replication"]["last_error"] is None:
             assert time.monotonic() < deadline, "replication never tried"

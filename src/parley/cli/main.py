@@ -14,6 +14,7 @@ from parley.cli import hotline as hotline_commands
 from parley.cli import node as node_commands
 from parley.cli import serve as serve_commands
 from parley.cli import tracks as tracks_commands
+from parley.cli import users as user_commands
 from parley.cli.render import error_line
 from parley.errors import ParleyError
 
@@ -33,6 +34,7 @@ app.add_typer(hotline_commands.app, name="hotline")
 hotline_commands.app.command("escalate")(escalation_commands.escalate)
 app.add_typer(escalation_commands.roster_app, name="roster")
 app.command("serve")(serve_commands.serve)
+app.add_typer(user_commands.app, name="user")
 
 
 def _version(value: bool) -> None:

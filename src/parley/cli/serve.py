@@ -6,8 +6,10 @@ import typer
 
 from parley.errors import InputError
 from parley.hotline.replication import ReplicationSettings
+from parley.hotline.users import SessionSettings
 
 DEFAULTS = ReplicationSettings()
+SESSION_DEFAULTS = SessionSettings()
 
 
 def serve(
@@ -23,6 +25,12 @@ def serve(
     pull_interval: float = typer.Option(
         DEFAULTS.pull_interval_s, "--pull-interval", help="Seconds between pulls from the peer."
     ),
+    session_lifetime: float = typer.Option(
+        SESSION_DEFAULTS.lifetime_s, "--session-lifetime", help="Longest officer session (s)."
+    ),
+    session_idle: float = typer.Option(
+        SESSION_DEFAULTS.idle_s, "--session-idle", help="An unused session ends after (s)."
+    ),
 ) -> None:
     """Serve the node until Ctrl-C: the signed peer protocol (/peer/v1), the officers' API
     (/api/v1, documented at /docs) and replication with the peer."""
@@ -30,6 +38,8 @@ def serve(
         raise InputError(f"--port {port}: not a TCP port")
     if not 0 < retry_initial <= retry_max or pull_interval <= 0:
         raise InputError("retry delays and the pull interval must be positive, initial <= max")
+    if session_lifetime <= 0 or session_idle <= 0:
+        raise InputError("--session-lifetime and --session-idle must be positive")
     settings = ReplicationSettings(
         initial_backoff_s=retry_initial,
         max_backoff_s=retry_max,
@@ -41,7 +51,8 @@ def serve(
 
     from parley.web import create_app
 
-    app = create_app(directory, settings)
+    sessions = SessionSettings(lifetime_s=session_lifetime, idle_s=session_idle)
+    app = create_app(directory, settings, sessions=sessions)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 

@@ -11,6 +11,8 @@
 * ``equivocations``: evidence, both raw entries;
 * ``outbox``: own entries not yet covered by a receipt;
 * ``audit``: who did what, when;
+* ``users`` and ``sessions``: who may sign in, with which role (Argon2id password hashes), and
+  the SHA-256 of each session token with its expiry (see :mod:`parley.hotline.users`);
 * ``escalation_policies``: the escalation policy copied onto each own message when it was sent
   (and onto each peer message when escalation first saw it);
 * ``escalation_steps``: its timers, one row per notification step (track, level, attempt), due
@@ -120,6 +122,27 @@ audit = Table(
     Column("detail", Text, nullable=False),
 )
 
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("user_name", String(64), ForeignKey("users.name"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+
 escalation_policies = Table(
     "escalation_policies",
     metadata,
@@ -179,4 +202,6 @@ __all__ = [
     "logs",
     "metadata",
     "outbox",
+    "sessions",
+    "users",
 ]

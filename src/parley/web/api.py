@@ -1,20 +1,107 @@
 """The officers' API (``/api/v1/…``): send, inbox, acknowledge, both logs, verify, identity.
 
-JSON in and out; FastAPI documents it at ``/docs`` and ``/openapi.json``. There are no users or
-roles yet: bind the server to the loopback interface (the default) or a trusted network.
+JSON in and out; FastAPI documents it at ``/docs`` and ``/openapi.json``. Sign in with
+``POST /api/v1/session`` (name and password); the token comes back in the body and as an
+HttpOnly cookie, and is sent back as that cookie or as ``Authorization: Bearer …``. Every other
+route needs a live session (else 401) and a role that may do the route's action in
+:data:`parley.hotline.users.PERMISSIONS` (else 403, audited); :data:`ROUTE_ACTIONS` names each
+route's action, and a route missing from it is refused to everyone.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.errors import ParleyError
 from parley.hotline.resync import ResyncingError
+from parley.hotline.users import Action, AuthError, User, may
 from parley.web.state import node_state
 
-router = APIRouter(prefix="/api/v1", tags=["officers"])
+PREFIX = "/api/v1"
+SESSION_COOKIE = "parley_session"
+
+#: The action each officers' route performs, by (method, path template).
+ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
+    ("GET", f"{PREFIX}/identity"): Action.READ_IDENTITY,
+    ("POST", f"{PREFIX}/messages"): Action.SEND,
+    ("GET", f"{PREFIX}/inbox"): Action.READ_INBOX,
+    ("POST", f"{PREFIX}/inbox/{{msg_id}}/ack"): Action.ACK,
+    ("GET", f"{PREFIX}/log"): Action.READ_LOG,
+    ("GET", f"{PREFIX}/verify"): Action.VERIFY,
+    ("GET", f"{PREFIX}/status"): Action.READ_STATUS,
+    ("GET", f"{PREFIX}/users"): Action.MANAGE_USERS,
+    ("GET", f"{PREFIX}/audit"): Action.READ_AUDIT,
+    ("DELETE", f"{PREFIX}/session"): Action.SIGN_OUT,
+}
+
+
+def session_token(request: Request) -> str | None:
+    """The session token of a request: the bearer header, else the cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def route_action(request: Request) -> Action | None:
+    route = request.scope.get("route")
+    return ROUTE_ACTIONS.get((request.method, str(getattr(route, "path", ""))))
+
+
+async def authorize(request: Request) -> User:
+    """The signed-in user, once the role may do this route's action (401 / 403 otherwise)."""
+    users = node_state(request).users
+    token = session_token(request)
+    if token is None:
+        raise HTTPException(401, "sign in first: POST /api/v1/session")
+    try:
+        user = await run_in_threadpool(users.authenticate, token)
+    except AuthError as exc:
+        raise HTTPException(401, str(exc)) from None
+    action = route_action(request)
+    where = f"{request.method} {request.url.path}"
+    if action is None or not may(user.role, action):
+        await run_in_threadpool(users.audit, user.name, "refused", f"{where} as {user.role}")
+        raise HTTPException(403, f"a {user.role} may not {action or 'use this route'}")
+    await run_in_threadpool(users.audit, user.name, str(action), where)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(authorize)]
+
+router = APIRouter(prefix=PREFIX, tags=["officers"], dependencies=[Depends(authorize)])
+session_router = APIRouter(prefix=PREFIX, tags=["sessions"])
+
+
+class SignIn(BaseModel):
+    name: str = Field(max_length=64, description="The user name.")
+    password: str = Field(max_length=1024, description="The password.")
+
+
+@session_router.post("/session", summary="Sign in: a session token (also an HttpOnly cookie)")
+async def sign_in(request: Request, response: Response, credentials: SignIn) -> dict[str, Any]:
+    users = node_state(request).users
+    try:
+        token, user = await run_in_threadpool(users.sign_in, credentials.name, credentials.password)
+    except AuthError as exc:
+        raise HTTPException(401, str(exc)) from None
+    max_age = int(users.settings.lifetime_s)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="strict", path=PREFIX
+    )
+    return {"token": token, "name": user.name, "role": str(user.role), "expires_in_s": max_age}
+
+
+@session_router.delete("/session", summary="Sign out: the session ends")
+async def sign_out(request: Request, response: Response, user: CurrentUser) -> dict[str, Any]:
+    token = session_token(request)
+    assert token is not None  # authorize found one
+    await run_in_threadpool(node_state(request).users.sign_out, token, user.name)
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return {"signed_out": user.name}
 
 
 class SendRequest(BaseModel):
@@ -94,4 +181,23 @@ async def status(request: Request) -> dict[str, Any]:
     return {"replication": await run_in_threadpool(state.replicator.status)}
 
 
-__all__ = ["SendRequest", "router"]
+@router.get("/users", summary="The node's users and their roles")
+async def users(request: Request) -> list[dict[str, object]]:
+    found = await run_in_threadpool(node_state(request).users.users)
+    return [user.to_json() for user in found]
+
+
+@router.get("/audit", summary="The audit log: every sign-in and action")
+async def audit(request: Request) -> list[dict[str, str]]:
+    return await run_in_threadpool(node_state(request).users.audit_log)
+
+
+__all__ = [
+    "ROUTE_ACTIONS",
+    "SESSION_COOKIE",
+    "SendRequest",
+    "SignIn",
+    "authorize",
+    "router",
+    "session_router",
+]

@@ -11,6 +11,7 @@ from parley import __version__
 from parley.hotline.node import load_node
 from parley.hotline.peer_auth import MAX_SKEW_S, RequestVerifier
 from parley.hotline.replication import ReplicationSettings, Replicator
+from parley.hotline.users import SessionSettings, UserStore
 from parley.web import api, peer
 from parley.web.state import NodeState
 
@@ -22,15 +23,18 @@ def create_app(
     replicate: bool = True,
     max_skew_s: float = MAX_SKEW_S,
     transport: httpx.BaseTransport | None = None,
+    sessions: SessionSettings | None = None,
 ) -> FastAPI:
     """The app serving the node in ``node_dir`` (which must trust a peer).
 
     With ``replicate`` the replication thread runs while the app does (its lifespan);
-    ``transport`` replaces the network for tests.
+    ``transport`` replaces the network for tests; ``sessions`` sets how long officers' sessions
+    live (default 8 h, 30 min idle).
     """
     node = load_node(Path(node_dir))
     try:
-        state = NodeState(node, RequestVerifier(node.peer.identity, max_skew_s))
+        users = UserStore(node.engine, node.clock, sessions)
+        state = NodeState(node, RequestVerifier(node.peer.identity, max_skew_s), users)
         if replicate:
             state.replicator = Replicator(node, replication, transport)
     except BaseException:
@@ -56,6 +60,7 @@ def create_app(
     )
     app.state.parley = state
     app.include_router(peer.router)
+    app.include_router(api.session_router)
     app.include_router(api.router)
     return app
 

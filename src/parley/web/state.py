@@ -1,4 +1,4 @@
-"""What the routes share: the opened node, the request verifier and the replicator."""
+"""What the routes share: the opened node, the request verifier, the users and the replicator."""
 
 from dataclasses import dataclass
 
@@ -7,12 +7,14 @@ from fastapi import Request
 from parley.hotline.node import Node
 from parley.hotline.peer_auth import RequestVerifier
 from parley.hotline.replication import Replicator
+from parley.hotline.users import UserStore
 
 
 @dataclass(slots=True)
 class NodeState:
     node: Node
     verifier: RequestVerifier
+    users: UserStore
     replicator: Replicator | None = None
 
     def resynced(self) -> bool:
