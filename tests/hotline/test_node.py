@@ -264,3 +264,29 @@ def test_concurrent_senders_on_one_node_never_share_a_seq(tmp_path: Path) -> Non
     assert first.verify().ok, first.verify().problems
     for node in (first, second, peer):
         node.close()
+
+
+def test_the_kept_merkle_tree_follows_writes_from_another_node_object(
+    pair: tuple[Node, Node],
+) -> None:
+    """A node keeps the tree of its log between sends; entries written by another process are
+    read and hashed too, and every checkpoint still matches a tree rebuilt from the raw bytes."""
+    from parley.hotline.merkle import MerkleTree
+    from parley.hotline.node import signed_part
+    from parley.store.engine import read
+
+    first, _ = pair
+    first.send(6, {"sequence": "1"})
+    with load_node(first.directory) as second:
+        second.send(6, {"sequence": "2"})
+    first.send(6, {"sequence": "3"})
+    with read(first.engine) as connection:
+        raws = records.raw_entries(connection, first.log_id)
+        head = records.latest_checkpoint(connection, first.log_id)
+    rebuilt = MerkleTree()
+    for raw in raws:
+        rebuilt.append_entry(signed_part(raw))
+    assert rebuilt.size == 4  # the catalogue entry and three tests
+    assert head is not None
+    assert (head.size, head.root) == (rebuilt.size, rebuilt.root().hex())
+    assert first.verify().ok, first.verify().problems

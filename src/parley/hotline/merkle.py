@@ -86,6 +86,12 @@ class MerkleTree:
             height += 1
         return index
 
+    def copy(self) -> "MerkleTree":
+        """An independent tree with the same leaves (no hashing: the levels are copied)."""
+        twin = MerkleTree()
+        twin._levels = [list(level) for level in self._levels]
+        return twin
+
     def append_entry(self, entry: bytes) -> int:
         """Append the leaf hash of ``entry``; return its index."""
         return self.append(leaf_hash(entry))

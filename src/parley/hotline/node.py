@@ -85,6 +85,7 @@ class Node:
         self.engine = engine
         self.clock = clock
         self._ids = MsgIdGenerator(clock)
+        self._tree_cache: MerkleTree | None = None
 
     def __enter__(self) -> "Node":
         return self
@@ -226,10 +227,21 @@ class Node:
             return records.outbox_seqs(connection, self.log_id)
 
     def own_tree(self, connection: Connection) -> MerkleTree:
-        tree = MerkleTree()
-        for raw in records.raw_entries(connection, self.log_id):
-            tree.append_entry(signed_part(raw))
-        return tree
+        """The Merkle tree of our log as stored; the caller may extend the copy it gets.
+
+        Entries never change once written, so the tree of the part already read is kept and only
+        entries written since (by this or another process) are read and hashed. A stored log
+        shorter than the kept tree (a database restored from an older copy) starts it afresh;
+        ``verify`` always rebuilds from the raw bytes.
+        """
+        stored_size = records.log_size(connection, self.log_id)
+        cached = self._tree_cache
+        if cached is None or cached.size > stored_size:
+            cached = MerkleTree()
+        for raw in records.raw_entries(connection, self.log_id, from_seq=cached.size):
+            cached.append_entry(signed_part(raw))
+        self._tree_cache = cached
+        return cached.copy()
 
     def _append(
         self, connection: Connection, values: Mapping[str, Any], action: str
@@ -237,7 +249,7 @@ class Node:
         """Sign the next entry of our log and store it with its outbox row and checkpoint."""
         now = self.clock()
         tree = self.own_tree(connection)
-        previous = records.stored_entries(connection, self.log_id)[-1:]
+        last = records.last_entry(connection, self.log_id)
         peer_head = (
             records.latest_checkpoint(connection, self.peer_log_id) if self.config.peer else None
         )
@@ -245,7 +257,7 @@ class Node:
         signed = sign_entry(
             self.key,
             seq=tree.size,
-            prev_hash=previous[0].entry_hash if previous else ZERO_HASH,
+            prev_hash=last.entry_hash if last is not None else ZERO_HASH,
             msg_id=msg_id,
             time=time,
             catalogue_version=CATALOGUE_VERSION,

@@ -102,12 +102,36 @@ def stored_entries(connection: Connection, log_id: str) -> list[StoredEntry]:
     return [StoredEntry(*row) for row in rows]
 
 
-def raw_entries(connection: Connection, log_id: str) -> list[bytes]:
+def raw_entries(connection: Connection, log_id: str, from_seq: int = 0) -> list[bytes]:
+    """The raw entries of a log in seq order, from ``from_seq`` on."""
     table = schema.entries
     rows = connection.execute(
-        select(table.c.raw).where(table.c.log_id == log_id).order_by(table.c.seq)
+        select(table.c.raw)
+        .where(table.c.log_id == log_id, table.c.seq >= from_seq)
+        .order_by(table.c.seq)
     ).scalars()
     return [bytes(raw) for raw in rows]
+
+
+def last_entry(connection: Connection, log_id: str) -> StoredEntry | None:
+    """The entry with the highest seq of a log, or None for an empty log."""
+    table = schema.entries
+    row = connection.execute(
+        select(
+            table.c.log_id,
+            table.c.seq,
+            table.c.raw,
+            table.c.entry_hash,
+            table.c.msg_id,
+            table.c.type,
+            table.c.template,
+            table.c.in_reply_to,
+        )
+        .where(table.c.log_id == log_id)
+        .order_by(table.c.seq.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else StoredEntry(*row)
 
 
 def log_size(connection: Connection, log_id: str) -> int:
@@ -274,6 +298,7 @@ __all__ = [
     "insert_entry",
     "insert_equivocation",
     "insert_log",
+    "last_entry",
     "latest_checkpoint",
     "latest_cosignature",
     "log_exists",
