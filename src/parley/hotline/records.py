@@ -3,8 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, delete, func, insert, select, update
 
 from parley.hotline.chain import EquivocationEvidence
 from parley.hotline.entry import SignedEntry
@@ -83,22 +84,23 @@ def insert_entry(connection: Connection, signed: SignedEntry, received_at: datet
     )
 
 
-def stored_entries(connection: Connection, log_id: str) -> list[StoredEntry]:
+def _select_entries(log_id: str) -> Select[Any]:
+    """The columns of a StoredEntry, in its field order, for one log."""
     table = schema.entries
-    rows = connection.execute(
-        select(
-            table.c.log_id,
-            table.c.seq,
-            table.c.raw,
-            table.c.entry_hash,
-            table.c.msg_id,
-            table.c.type,
-            table.c.template,
-            table.c.in_reply_to,
-        )
-        .where(table.c.log_id == log_id)
-        .order_by(table.c.seq)
-    ).all()
+    return select(
+        table.c.log_id,
+        table.c.seq,
+        table.c.raw,
+        table.c.entry_hash,
+        table.c.msg_id,
+        table.c.type,
+        table.c.template,
+        table.c.in_reply_to,
+    ).where(table.c.log_id == log_id)
+
+
+def stored_entries(connection: Connection, log_id: str) -> list[StoredEntry]:
+    rows = connection.execute(_select_entries(log_id).order_by(schema.entries.c.seq)).all()
     return [StoredEntry(*row) for row in rows]
 
 
@@ -115,21 +117,8 @@ def raw_entries(connection: Connection, log_id: str, from_seq: int = 0) -> list[
 
 def last_entry(connection: Connection, log_id: str) -> StoredEntry | None:
     """The entry with the highest seq of a log, or None for an empty log."""
-    table = schema.entries
     row = connection.execute(
-        select(
-            table.c.log_id,
-            table.c.seq,
-            table.c.raw,
-            table.c.entry_hash,
-            table.c.msg_id,
-            table.c.type,
-            table.c.template,
-            table.c.in_reply_to,
-        )
-        .where(table.c.log_id == log_id)
-        .order_by(table.c.seq.desc())
-        .limit(1)
+        _select_entries(log_id).order_by(schema.entries.c.seq.desc()).limit(1)
     ).first()
     return None if row is None else StoredEntry(*row)
 
