@@ -242,6 +242,29 @@ def carry_forward(
     return frame.with_columns(exprs)
 
 
+def decoded_positions(positions: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Canonical rows from decoded Mode S positions carried forward in aviation units.
+
+    ``positions`` has ``_line``, ``time``, ``track``, ``lat``, ``lon``, ``alt_ft``, ``gs_kt``,
+    ``track_deg``, ``vrate_fpm`` and ``callsign`` (SBS, jet1090 and Beast build it that way).
+    """
+    return positions.select(
+        pl.col(LINE_COLUMN),
+        pl.col("time"),
+        pl.col("track"),
+        pl.col("lat"),
+        pl.col("lon"),
+        feet_to_m(pl.col("alt_ft")).alias("alt_m"),
+        knots_to_mps(pl.col("gs_kt")).alias("speed_mps"),
+        course_0_360(pl.col("track_deg")).alias("course_deg"),
+        fpm_to_mps(pl.col("vrate_fpm")).alias("vrate_mps"),
+        pl.col("callsign"),
+        pl.lit("air").alias("domain"),
+        pl.lit("on").alias("transponder"),
+        pl.lit(source).alias("source"),
+    )
+
+
 def fill_both_ways(frame: pl.DataFrame, column: str, *, by: str | Sequence[str]) -> pl.DataFrame:
     """Fill nulls from the latest earlier value, and the leading nulls from the first value.
 
@@ -267,6 +290,7 @@ __all__ = [
     "carry_forward",
     "columns_from_records",
     "course_0_360",
+    "decoded_positions",
     "epoch_number_to_time",
     "feet_to_m",
     "fill_both_ways",

@@ -35,12 +35,9 @@ from parley.tracks.readers.adsb_common import (
     by_line,
     carry_forward,
     columns_from_records,
-    course_0_360,
-    feet_to_m,
+    decoded_positions,
     fill_both_ways,
-    fpm_to_mps,
     icao_track,
-    knots_to_mps,
     loads_json,
     missing_time_check,
     no_position_check,
@@ -125,21 +122,7 @@ def positions_from_messages(path: Path, messages: pl.DataFrame, format_name: str
     positions, unresolved = split_rejected(
         path, frame.filter(pl.col("_positional")), [no_position_check(UNRESOLVED_POSITION)]
     )
-    positions = positions.select(
-        pl.col(LINE_COLUMN),
-        pl.col("time"),
-        pl.col("track"),
-        pl.col("lat"),
-        pl.col("lon"),
-        feet_to_m(pl.col("alt_ft")).alias("alt_m"),
-        knots_to_mps(pl.col("gs_kt")).alias("speed_mps"),
-        course_0_360(pl.col("track_deg")).alias("course_deg"),
-        fpm_to_mps(pl.col("vrate_fpm")).alias("vrate_mps"),
-        pl.col("callsign"),
-        pl.lit("air").alias("domain"),
-        pl.lit("on").alias("transponder"),
-        pl.lit(source_label(format_name, path)).alias("source"),
-    )
+    positions = decoded_positions(positions, source_label(format_name, path))
     return RawRead(conform(positions), by_line(rejections, unresolved))
 
 

@@ -29,12 +29,9 @@ from parley.tracks.readers.adsb_common import (
     bad_address_check,
     by_line,
     carry_forward,
-    course_0_360,
-    feet_to_m,
+    decoded_positions,
     fill_both_ways,
-    fpm_to_mps,
     icao_track,
-    knots_to_mps,
     no_position_check,
     split_rejected,
     stripped_text,
@@ -79,21 +76,7 @@ def read_sbs(path: Path) -> RawRead:
     positions, no_position = split_rejected(
         path, messages.filter(pl.col("transmission").is_in(POSITION_TYPES)), [no_position_check()]
     )
-    frame = positions.select(
-        pl.col(LINE_COLUMN),
-        pl.col("time"),
-        pl.col("track"),
-        pl.col("lat"),
-        pl.col("lon"),
-        feet_to_m(pl.col("alt_ft")).alias("alt_m"),
-        knots_to_mps(pl.col("gs_kt")).alias("speed_mps"),
-        course_0_360(pl.col("track_deg")).alias("course_deg"),
-        fpm_to_mps(pl.col("vrate_fpm")).alias("vrate_mps"),
-        pl.col("callsign"),
-        pl.lit("air").alias("domain"),
-        pl.lit("on").alias("transponder"),
-        pl.lit(source_label(FORMAT_NAME, path)).alias("source"),
-    )
+    frame = decoded_positions(positions, source_label(FORMAT_NAME, path))
     return RawRead(conform(frame), by_line(rejections, no_position))
 
 
