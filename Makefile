@@ -6,19 +6,24 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | c
 
 .PHONY: install demo test lint typecheck unit lock clean
 
-$(STAMP): pyproject.toml requirements/lock.txt
+# Debian packages the tests use: PDF rendering (WeasyPrint's Pango, fonts), pdftoppm to look at
+# the pages, and Chromium for the desk's browser tests (Playwright drives Debian's build).
+SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+	fonts-dejavu-core chromium
+
+$(STAMP): pyproject.toml requirements/lock.txt web/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	bash tools/web-assets.sh
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/parley detect src/parley/data/samples/april2016.csv \
-		src/parley/data/samples/bornholm.json.gz
+	$(BIN)/parley demo --until-end
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
@@ -32,8 +37,12 @@ typecheck: $(STAMP)
 # afterwards. Without a server those tests fail; PARLEY_REQUIRE_POSTGRES=0 makes them skip instead.
 PARLEY_REQUIRE_POSTGRES ?= 1
 
+PARLEY_REQUIRE_BROWSER ?= 1
+
 unit: $(STAMP)
-	PARLEY_REQUIRE_POSTGRES=$(PARLEY_REQUIRE_POSTGRES) bash tools/postgres.sh $(BIN)/pytest
+	bash tools/system-packages.sh $(SYSTEM_PACKAGES)
+	PARLEY_REQUIRE_POSTGRES=$(PARLEY_REQUIRE_POSTGRES) PARLEY_REQUIRE_BROWSER=$(PARLEY_REQUIRE_BROWSER) \
+		bash tools/postgres.sh $(BIN)/pytest
 
 test: lint typecheck unit
 

@@ -145,6 +145,7 @@ def running_servers(directories: Sequence[Path], ports: Sequence[int]) -> Iterat
         for directory, port in zip(directories, ports, strict=True):
             command = [*PARLEY, "serve", str(directory), "--port", str(port)]
             command += ["--retry-initial", "0.05", "--retry-max", "0.5", "--pull-interval", "1"]
+            command += ["--no-hourly-test"]
             log = open(directory.parent / f"{directory.name}.log", "ab")  # noqa: SIM115
             with log:
                 processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))

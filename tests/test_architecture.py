@@ -20,7 +20,7 @@ ALLOWED = {
     "incidents": {"encounters", "activities", "hotline", "store"},
     "store": set(),
     "scenarios": {"tracks"},
-    "testing": {"tracks", "encounters"},
+    "testing": {"tracks", "encounters", "scenarios"},
     "web": {"tracks", "encounters", "hotline", "activities", "incidents", "store", "scenarios"},
     "cli": {
         "tracks",

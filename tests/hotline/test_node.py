@@ -49,7 +49,13 @@ def test_init_writes_the_directory(tmp_path: Path) -> None:
     with init_node(tmp_path / "n", "nato") as node:
         identity = node.identity_json()
         first = node.log().own[0]
-    assert sorted(p.name for p in (tmp_path / "n").iterdir()) == ["key.pem", "node.db", "node.toml"]
+    assert sorted(p.name for p in (tmp_path / "n").iterdir()) == [
+        "key.pem",
+        "node.db",
+        "node.toml",
+        "tls-cert.pem",
+        "tls-key.pem",
+    ]
     assert stat.S_IMODE((tmp_path / "n" / "key.pem").stat().st_mode) == 0o600
     assert identity["party"] == "nato"
     assert identity["log_id"].startswith("parley/nato/")

@@ -15,6 +15,7 @@ from parley.cli.render import print_json, stderr_console, stdout_console
 from parley.encounters.detector import detect as run_detection
 from parley.encounters.output import encounter_records, to_json_document, write_output
 from parley.encounters.policy import Policy, load_policy
+from parley.incidents.activity_link import mark_notified_activities, read_activities_source
 from parley.tracks.load import load_tracks
 from parley.tracks.sides import load_sides
 
@@ -125,12 +126,19 @@ def detect(
     evidence: bool = typer.Option(
         False, "--evidence", help="Include both tracks' positions around each closest approach."
     ),
+    activities: Path | None = typer.Option(
+        None,
+        "--activities",
+        help="An activity file, or a node directory (its notified activities): encounters "
+        "inside one get the reason notified-activity.",
+    ),
     strict: bool = STRICT_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Find every close encounter between opposing sides, measured exactly and classed."""
     policy: Policy = load_policy(policy_file)
     sides = load_sides(sides_file)
+    notified = None if activities is None else read_activities_source(activities)
     tracks = load_tracks(inputs, format_name=format_choice(format_name), sides=sides, strict=strict)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(
@@ -149,6 +157,8 @@ def detect(
             progress.update(task, completed=done, total=total)
 
         detection = run_detection(tracks.table, policy, advance)
+    if notified is not None:
+        detection = mark_notified_activities(detection, tracks.table, notified)
     if output is not None:
         write_output(output, detection, policy, tracks.rejected_rows, tracks.table, evidence)
     if as_json:

@@ -7,6 +7,7 @@ from rich.table import Table
 
 from parley.cli.render import print_json, stdout_console
 from parley.errors import InputError
+from parley.hotline.joint import latest_joint
 from parley.hotline.node import load_node
 from parley.hotline.views import MessageView
 
@@ -65,11 +66,31 @@ def log(directory: Path = DIR_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
     answered)."""
     with load_node(directory) as node:
         views = node.log()
+        joint = latest_joint(node)
     if as_json:
-        print_json(views.to_json())
+        print_json(
+            {**views.to_json(), "joint_checkpoint": None if joint is None else joint.to_json()}
+        )
         return
     _table(views.own, "our log")
     _table(views.peer, "the peer's log")
+
+
+@app.command("checkpoint")
+def checkpoint(directory: Path = DIR_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
+    """The latest joint checkpoint: both logs' sizes and roots, signed by both parties."""
+    with load_node(directory) as node:
+        joint = latest_joint(node)
+    if as_json:
+        print_json(None if joint is None else joint.to_json())
+        return
+    if joint is None:
+        stdout_console.print("no joint checkpoint yet", markup=False)
+        return
+    for head in (joint.first, joint.second):
+        line = f"{head.origin}: {head.size} entries, root {head.root.hex()}"
+        stdout_console.print(line, markup=False)
+    stdout_console.print(joint.note, markup=False, end="")
 
 
 @app.command("verify")

@@ -8,10 +8,16 @@ import typer
 from typer.exceptions import Abort, TyperException
 
 from parley import __version__
+from parley.cli import activity as activity_commands
+from parley.cli import demo as demo_commands
 from parley.cli import detect as detect_commands
 from parley.cli import escalation as escalation_commands
 from parley.cli import hotline as hotline_commands
+from parley.cli import incident as incident_commands
 from parley.cli import node as node_commands
+from parley.cli import replay as replay_commands
+from parley.cli import report as report_commands
+from parley.cli import scenario as scenario_commands
 from parley.cli import serve as serve_commands
 from parley.cli import tracks as tracks_commands
 from parley.cli import users as user_commands
@@ -34,7 +40,13 @@ app.add_typer(hotline_commands.app, name="hotline")
 hotline_commands.app.command("escalate")(escalation_commands.escalate)
 app.add_typer(escalation_commands.roster_app, name="roster")
 app.command("serve")(serve_commands.serve)
+app.command("report")(report_commands.report)
 app.add_typer(user_commands.app, name="user")
+app.add_typer(activity_commands.app, name="activity")
+app.add_typer(incident_commands.app, name="incident")
+app.add_typer(scenario_commands.app, name="scenario")
+app.command("demo")(demo_commands.demo)
+app.command("replay")(replay_commands.replay_command)
 
 
 def _version(value: bool) -> None:

@@ -286,10 +286,30 @@ def _batches(windows: pl.DataFrame, arrays: TrackArrays, stride_us: int) -> list
     return [part.drop("_batch") for part in labelled.partition_by("_batch", maintain_order=True)]
 
 
+def _origin(requested: datetime | None, first: datetime, first_us: int) -> tuple[datetime, int]:
+    """The run's origin as a datetime and as epoch microseconds (never after the first report)."""
+    if requested is None:
+        return first, first_us
+    delta = requested - datetime(1970, 1, 1, tzinfo=UTC)
+    requested_us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    if requested_us > first_us:
+        raise ValueError("origin is after the first report")
+    return requested, requested_us
+
+
 def detect(
-    table: pl.DataFrame, policy: Policy | None = None, progress: ProgressCallback | None = None
+    table: pl.DataFrame,
+    policy: Policy | None = None,
+    progress: ProgressCallback | None = None,
+    *,
+    origin: datetime | None = None,
 ) -> Detection:
-    """Every encounter between examined pairs in the canonical ``table``."""
+    """Every encounter between examined pairs in the canonical ``table``.
+
+    ``origin`` (at or before the first report) fixes the start of the 60 s time slices; by default
+    it is the first report. The live detector passes its own origin so that re-detecting a part of
+    the traffic cuts time exactly where detecting all of it would.
+    """
     policy = policy or Policy()
     started = time.perf_counter()
     usable, no_altitude = _usable(table.select(_DETECTION_COLUMNS))
@@ -303,8 +323,8 @@ def detect(
         stats.update(candidate_windows=0, subintervals_inside=0, seconds=0.0)
         return empty
     tracks = _track_table(usable)
-    origin_dt: datetime = usable["time"].min()  # type: ignore[assignment]
-    origin_us = int(usable.select(pl.col("time").min().dt.epoch("us")).item())
+    first_us = int(usable.select(pl.col("time").min().dt.epoch("us")).item())
+    origin_dt, origin_us = _origin(origin, usable["time"].min(), first_us)  # type: ignore[arg-type]
     arrays = _arrays(usable, tracks, policy, origin_us)
     del usable  # the arrays hold all the geometry needs from here on
     slice_us = SLICE_S * 1_000_000

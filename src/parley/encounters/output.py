@@ -74,15 +74,20 @@ def encounter_records(
             "reasons": row["reasons"],
         }
         if table is not None:
-            window = evidence_window(row["kind"])
-            t0, t1 = row["cpa_time"] - window, row["cpa_time"] + window
-            record["evidence"] = {
-                "window_s": window.total_seconds(),
-                "a": _positions(table, row["a"], t0, t1),
-                "b": _positions(table, row["b"], t0, t1),
-            }
+            record["evidence"] = evidence(table, row["a"], row["b"], row["kind"], row["cpa_time"])
         records.append(record)
     return records
+
+
+def evidence(table: pl.DataFrame, a: str, b: str, kind: str, cpa_time: datetime) -> dict[str, Any]:
+    """Both tracks' positions in the evidence window around the closest approach."""
+    window = evidence_window(kind)
+    t0, t1 = cpa_time - window, cpa_time + window
+    return {
+        "window_s": window.total_seconds(),
+        "a": _positions(table, a, t0, t1),
+        "b": _positions(table, b, t0, t1),
+    }
 
 
 def to_json_document(
@@ -185,6 +190,7 @@ def write_output(
 __all__ = [
     "CONTRACT_VERSION",
     "encounter_records",
+    "evidence",
     "to_geojson",
     "to_json_document",
     "write_output",

@@ -140,6 +140,26 @@ def measure_windows(
     return _features(windows, g, t0, motion, kind, air_z0, air_vz, air_speed, policy)
 
 
+def measure_motion(
+    pairs: pl.DataFrame,
+    g: Array,
+    t0_us: Array,
+    motion: kernel.Motion,
+    kind: Array,
+    air_z0: Array,
+    air_vz: Array,
+    air_speed: Array,
+    policy: Policy,
+) -> pl.DataFrame:
+    """The inside parts and features of given linear relative motions.
+
+    What :func:`measure_windows` does once it has cut the windows into sub-intervals, for motions
+    built elsewhere (the live detector's predicted paths). ``pairs`` has a, b, civil_safety; each
+    motion belongs to ``pairs`` row ``g`` and starts at ``t0_us`` (µs, any origin).
+    """
+    return _features(pairs, g, t0_us, motion, kind, air_z0, air_vz, air_speed, policy)
+
+
 def _features(
     windows: pl.DataFrame,
     g: Array,
@@ -246,4 +266,4 @@ def _features(
     )
 
 
-__all__ = ["measure_windows", "window_events"]
+__all__ = ["measure_motion", "measure_windows", "window_events"]

@@ -21,11 +21,14 @@ A bundle is one UTF-8 JSON file::
     sha256 <hex SHA-256 of the payload bytes>
 
 Importing verifies everything before storing anything, in one transaction: the manifest signature
-with the trusted peer key, the payload hash, each entry through a :class:`LogReplica` restored from
-the database (signature, chain, seq, references), the templates, the checkpoint's signature and its
-root over the entries, the consistency proof from what we held, and the receipt's cosignature and
-root over our own log. Then it stores the new entries and the checkpoint and writes our
-cosignature over that checkpoint: the delivery receipt that travels back in our next bundle.
+with the trusted peer key, the payload hash, each entry through a :class:`LogReplica` of the stored
+log (signature, chain, seq, references), the templates, the checkpoint's signature and its root
+over the entries, the consistency proof from what we held, and the receipt's cosignature and root
+over our own log. The replica is kept between imports (:class:`PeerReplicaCache`), so an import
+verifies only the entries it brings, and a push reads only the entries after the last receipt:
+replication costs what it carries, not the size of the logs. Then it stores the new entries and
+the checkpoint and writes our cosignature over that checkpoint: the delivery receipt that travels
+back in our next bundle.
 Entries already held are harmless duplicates. Equivocation stores only the evidence, freezes the
 peer's log and writes an alarm to the audit log.
 """
@@ -35,6 +38,8 @@ import binascii
 import hashlib
 import json
 import os
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -60,8 +65,9 @@ from parley.hotline.checkpoint import (
     parse_checkpoint,
     sign_note,
 )
-from parley.hotline.entry import MalformedEntryError, SignedEntry
+from parley.hotline.entry import MalformedEntryError, SignedEntry, log_id_for
 from parley.hotline.errors import HotlineError
+from parley.hotline.keys import PublicIdentity
 from parley.hotline.merkle import MerkleTree, verify_consistency
 from parley.hotline.msgid import format_utc_ms
 from parley.hotline.templates import TemplateError, check_entry
@@ -127,28 +133,29 @@ def build_bundle(
     """
     peer_log = node.peer_log_id
     with read(node.engine) as connection:
-        raws = records.raw_entries(connection, node.log_id)
-        delivered = records.latest_cosignature(connection, node.log_id)
-        held_checkpoints = records.checkpoints(connection, node.log_id)
-        our_receipt = records.latest_cosignature(connection, peer_log)
         tree = node.own_tree(connection)
-    checkpoint = held_checkpoints[-1] if held_checkpoints else None
-    delivered_size = 0 if delivered is None else delivered.size
-    after = delivered_size - 1 if after_seq is None else after_seq
-    if not -1 <= after < len(raws):
-        raise BundleError(f"--after {after}: our log holds seqs 0 to {len(raws) - 1}")
-    if checkpoint is None or checkpoint.size != len(raws):
+        delivered = records.latest_cosignature(connection, node.log_id)
+        checkpoint = records.latest_checkpoint(connection, node.log_id)
+        our_receipt = records.latest_cosignature(connection, peer_log)
+        delivered_size = 0 if delivered is None else delivered.size
+        after = delivered_size - 1 if after_seq is None else after_seq
+        if not -1 <= after < tree.size:
+            raise BundleError(f"--after {after}: our log holds seqs 0 to {tree.size - 1}")
+        # Only the entries after ``after`` are read: a push costs what it carries.
+        raws = records.raw_entries(connection, node.log_id, from_seq=after + 1)
+        held_checkpoints = records.checkpoints(connection, node.log_id, min_size=after + 2)
+    if checkpoint is None or checkpoint.size != tree.size or after + 1 + len(raws) != tree.size:
         raise BundleError(
             "our log has no checkpoint at its current size (run parley hotline verify)"
         )
-    if max_entry_bytes is not None:
+    if max_entry_bytes is not None and raws:
         checkpoint = _bounded_checkpoint(held_checkpoints, raws, after, max_entry_bytes)
-        raws = raws[: checkpoint.size]
+        raws = raws[: checkpoint.size - after - 1]
     from_size = min(delivered_size, checkpoint.size)
     payload = {
         "log_id": node.log_id,
         "after_seq": after,
-        "entries": [base64.b64encode(raw).decode("ascii") for raw in raws[after + 1 :]],
+        "entries": [base64.b64encode(raw).decode("ascii") for raw in raws],
         "checkpoint": checkpoint.note,
         "consistency": {
             "from_size": from_size,
@@ -160,7 +167,7 @@ def build_bundle(
         "exported_at": format_utc_ms(node.clock()),
     }
     payload_bytes = encode_canonical(payload)
-    count = len(raws) - after - 1
+    count = len(raws)
     manifest = sign_note(
         _manifest_body(node.log_id, after + 1, count, checkpoint.size, payload_bytes),
         node.log_id,
@@ -179,15 +186,13 @@ def build_bundle(
 def _bounded_checkpoint(
     held: list[records.StoredNote], raws: list[bytes], after: int, max_entry_bytes: int
 ) -> records.StoredNote:
-    """The largest held checkpoint whose entries after ``after`` fit ``max_entry_bytes``.
-
-    At least one checkpoint past ``after`` is chosen, however large its entries.
-    """
+    """The largest held checkpoint whose entries (``raws``: seqs ``after + 1`` on) fit
+    ``max_entry_bytes``. At least one checkpoint past ``after`` is chosen, however large."""
     by_size = {note.size: note for note in held}
     best: records.StoredNote | None = None
     total = 0
-    for size in range(after + 2, len(raws) + 1):
-        total += len(raws[size - 1])
+    for size, raw in enumerate(raws, start=after + 2):
+        total += len(raw)
         if total > max_entry_bytes and best is not None:
             return best
         best = by_size.get(size, best)
@@ -204,8 +209,84 @@ def import_bundle(node: "Node", path: Path) -> ImportSummary:
     return import_bundle_bytes(node, data, str(path))
 
 
+class _OwnLog:
+    """Our log as the running import's transaction sees it: what the peer's entries refer to."""
+
+    def __init__(self, log_id: str) -> None:
+        self.log_id = log_id
+        self.connection: Connection | None = None
+        self.tree = MerkleTree()
+
+    def has_msg_id(self, msg_id: str) -> bool:
+        if self.connection is None:
+            raise HotlineError("the peer's log is checked only inside an import")
+        return records.msg_id_log(self.connection, msg_id) == self.log_id
+
+    def root_at(self, size: int) -> str | None:
+        return self.tree.root(size).hex() if 0 <= size <= self.tree.size else None
+
+
+class PeerReplicaCache:
+    """The peer's log as last verified and stored, kept between imports (one per node).
+
+    An import then verifies only the entries it brings instead of re-reading and re-verifying
+    the whole stored log. Each use first checks the cache against the database, inside the
+    import's transaction: the stored entry at the cache's last seq must be the very bytes held;
+    entries stored since (by another process) are offered to it; anything else (a shorter or
+    different stored log) rebuilds it from the stored entries, verifying each. An import that
+    fails, or finds equivocation, drops the cache: entries were offered to it but not stored.
+    ``verify`` always checks the stored bytes from scratch.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self._replica: LogReplica | None = None
+        self._own: _OwnLog | None = None
+
+    def drop(self) -> None:
+        self._replica = None
+
+    def open(
+        self, connection: Connection, peer: PublicIdentity, own_log_id: str, own_tree: MerkleTree
+    ) -> tuple[LogReplica, _OwnLog]:
+        """The replica of the peer's log as stored, and our log's lookups, for one import."""
+        if self._own is None or self._own.log_id != own_log_id:
+            self._own, self._replica = _OwnLog(own_log_id), None
+        own = self._own
+        own.connection, own.tree = connection, own_tree
+        replica = self._replica
+        if replica is None or replica.frozen or not _extend(replica, connection):
+            replica = LogReplica.restore(
+                peer,
+                records.raw_entries(connection, log_id_for(peer)),
+                peer_msg_ids=own.has_msg_id,
+                peer_root_at=own.root_at,
+            )
+        self._replica = replica
+        return replica, own
+
+
+def _extend(replica: LogReplica, connection: Connection) -> bool:
+    """Bring a cached replica up to the stored log; False when it no longer matches it."""
+    if replica.size == 0:
+        return False
+    rows = records.raw_entries(connection, replica.log_id, from_seq=replica.size - 1)
+    if not rows or replica.head is None or rows[0] != replica.head.raw:
+        return False
+    return all(isinstance(replica.offer(raw), Accepted) for raw in rows[1:])
+
+
 def import_bundle_bytes(node: "Node", data: bytes, source: str) -> ImportSummary:
     """Verify a bundle document (``source`` names it in messages) and store it, as above."""
+    cache = node.peer_replica
+    try:
+        return _import(node, cache, data, source)
+    except BaseException:
+        cache.drop()  # entries were offered to it and not stored (or not committed)
+        raise
+
+
+def _import(node: "Node", cache: PeerReplicaCache, data: bytes, source: str) -> ImportSummary:
     path = source
     peer = node.peer.identity
     peer_log = node.peer_log_id
@@ -217,19 +298,14 @@ def import_bundle_bytes(node: "Node", data: bytes, source: str) -> ImportSummary
         if records.log_frozen(connection, peer_log):
             raise BundleError(f"{path}: {peer_log} is frozen: an equivocation awaits a decision")
         own_tree = node.own_tree(connection)
-        own_ids = {e.msg_id for e in records.stored_entries(connection, node.log_id)}
-        try:
-            replica = LogReplica.restore(
-                peer,
-                records.raw_entries(connection, peer_log),
-                peer_msg_ids=own_ids.__contains__,
-                peer_root_at=lambda size: (
-                    own_tree.root(size).hex() if size <= own_tree.size else None
-                ),
-            )
-        except MalformedEntryError as exc:
-            raise BundleError(f"our copy of {peer_log} fails verification: {exc}") from None
-        accepted, duplicates, evidence = _offer_all(path, replica, payload, own_ids)
+        # Taken inside the transaction, never while waiting for the database's lock.
+        with cache.lock:
+            try:
+                replica, own = cache.open(connection, peer, node.log_id, own_tree)
+            except MalformedEntryError as exc:
+                raise BundleError(f"our copy of {peer_log} fails verification: {exc}") from None
+            accepted, duplicates, evidence = _offer_all(path, replica, payload, own.has_msg_id)
+            own.connection = None
         if evidence is not None:
             _keep_evidence(node, connection, evidence)
         else:
@@ -310,7 +386,7 @@ def _open_checkpoint(note: str, log_id: str, public_key: bytes, what: str) -> Ch
 
 
 def _offer_all(
-    path: str, replica: LogReplica, payload: dict[str, Any], own_ids: set[str]
+    path: str, replica: LogReplica, payload: dict[str, Any], is_ours: Callable[[str], bool]
 ) -> tuple[list[SignedEntry], int, EquivocationEvidence | None]:
     entries = payload.get("entries")
     if not isinstance(entries, list):
@@ -331,12 +407,13 @@ def _offer_all(
             duplicates += 1
             continue
         assert isinstance(result, Accepted)
-        signed = replica.entries[-1]
+        assert replica.head is not None
+        signed = replica.head
         try:
             check_entry(signed.entry)
         except TemplateError as exc:
             raise BundleError(f"{path}: entry #{position}: {exc}") from None
-        if signed.msg_id in own_ids:
+        if is_ours(signed.msg_id):
             raise BundleError(f"{path}: seq {signed.seq}: msg_id {signed.msg_id} is one of ours")
         accepted.append(signed)
     return accepted, duplicates, None

@@ -272,6 +272,11 @@ class LogReplica:
         return tuple(self._entries)
 
     @property
+    def head(self) -> SignedEntry | None:
+        """The last entry held (``entries[-1]`` without copying the whole log)."""
+        return self._entries[-1] if self._entries else None
+
+    @property
     def root(self) -> str:
         return self._tree.root().hex()
 

@@ -1,4 +1,5 @@
-"""A node directory: ``node.toml`` (who we are, whom we trust), ``key.pem`` (0600), ``node.db``.
+"""A node directory: ``node.toml`` (who we are, whom we trust), ``key.pem`` (0600), ``node.db``,
+and the node's TLS credential ``tls-key.pem`` (0600) and ``tls-cert.pem`` (see :mod:`.tls`).
 
 ``node.toml``::
 
@@ -11,6 +12,7 @@
     public_key = "<base64 Ed25519 key>"
     fingerprint = "…"
     url = "https://…"
+    tls_certificate = "-----BEGIN CERTIFICATE-----\n…"   # the pinned certificate
 """
 
 import base64
@@ -22,6 +24,13 @@ from pathlib import Path
 
 from parley.errors import ConfigError
 from parley.hotline.keys import PartyKey, PublicIdentity
+from parley.hotline.tls import (
+    TLS_CERT_FILE,
+    TLS_KEY_FILE,
+    TlsCredential,
+    check_credential,
+    normalise_certificate,
+)
 
 CONFIG_FILE = "node.toml"
 KEY_FILE = "key.pem"
@@ -32,6 +41,11 @@ DATABASE_FILE = "node.db"
 class PeerConfig:
     identity: PublicIdentity
     url: str
+
+    @property
+    def pinned_certificate(self) -> bytes | None:
+        """The peer's TLS certificate, pinned at ``parley node trust`` (PEM)."""
+        return self.identity.tls_certificate
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +102,64 @@ def write_config(directory: Path, config: NodeConfig) -> None:
             f"fingerprint = {_toml_string(identity.fingerprint)}",
             f"url = {_toml_string(config.peer.url)}",
         ]
+        if identity.tls_certificate is not None:
+            certificate = identity.tls_certificate.decode("ascii")
+            lines.append(f"tls_certificate = {_toml_string(certificate)}")
     _write_atomically(directory / CONFIG_FILE, ("\n".join(lines) + "\n").encode("utf-8"), 0o644)
 
 
 def write_key(directory: Path, key: PartyKey) -> None:
+    """Write ``key.pem`` and, when the key carries one, the TLS credential."""
     _write_atomically(directory / KEY_FILE, key.to_pem(), 0o600)
+    if key.tls is not None:
+        write_tls(directory, key.tls)
+
+
+def write_tls(directory: Path, credential: TlsCredential) -> None:
+    """Write ``tls-key.pem`` (0600) then ``tls-cert.pem`` (0644), replacing any held."""
+    _write_atomically(directory / TLS_KEY_FILE, credential.key_pem, 0o600)
+    _write_atomically(directory / TLS_CERT_FILE, credential.certificate_pem, 0o644)
 
 
 def read_key(directory: Path, party: str) -> PartyKey:
+    """The party key with its TLS credential (none for a node made before mutual TLS)."""
     path = directory / KEY_FILE
     try:
         pem = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the node's key ({exc.strerror})") from None
+    tls = read_tls(directory)
     try:
-        return PartyKey.from_pem(party, pem)
+        return PartyKey.from_pem(party, pem, tls)
     except ValueError as exc:
         raise ConfigError(f"{path}: not a PEM private key ({exc})") from None
+
+
+def read_tls(directory: Path) -> TlsCredential | None:
+    """The node's TLS credential; ``None`` if the directory holds neither of its files."""
+    key_path, certificate_path = directory / TLS_KEY_FILE, directory / TLS_CERT_FILE
+    if not key_path.exists() and not certificate_path.exists():
+        return None
+    contents: list[bytes] = []
+    for path in (key_path, certificate_path):
+        try:
+            contents.append(path.read_bytes())
+        except FileNotFoundError:
+            raise ConfigError(
+                f"{path}: no such file (the node's TLS credential is incomplete)"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the node's TLS file ({exc.strerror})") from None
+    try:
+        certificate = normalise_certificate(contents[1])
+    except ConfigError as exc:
+        raise ConfigError(f"{certificate_path}: {exc}") from None
+    credential = TlsCredential(contents[0], certificate)
+    try:
+        check_credential(credential)
+    except ConfigError as exc:
+        raise ConfigError(f"{key_path}: {exc}") from None
+    return credential
 
 
 def _toml_string(value: str) -> str:
@@ -132,6 +187,8 @@ __all__ = [
     "PeerConfig",
     "read_config",
     "read_key",
+    "read_tls",
     "write_config",
     "write_key",
+    "write_tls",
 ]

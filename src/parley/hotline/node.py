@@ -8,6 +8,8 @@ The first entry of every log (seq 0) records the template catalogue the node spe
 (:func:`parley.hotline.templates.catalogue_record`), so both logs hold the catalogue's hash.
 """
 
+import hashlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +19,13 @@ from sqlalchemy import Connection, Engine
 
 from parley.errors import ConfigError
 from parley.hotline import escalation, records
-from parley.hotline.bundle import ExportSummary, ImportSummary, export_bundle, import_bundle
+from parley.hotline.bundle import (
+    ExportSummary,
+    ImportSummary,
+    PeerReplicaCache,
+    export_bundle,
+    import_bundle,
+)
 from parley.hotline.checkpoint import Checkpoint, sign_note
 from parley.hotline.config import (
     CONFIG_FILE,
@@ -33,7 +41,7 @@ from parley.hotline.config import (
 from parley.hotline.entry import ZERO_HASH, SignedEntry, log_id_for, sign_entry
 from parley.hotline.errors import HotlineError
 from parley.hotline.keys import PartyKey, PublicIdentity
-from parley.hotline.merkle import MerkleTree
+from parley.hotline.merkle import MerkleTree, leaf_hash
 from parley.hotline.msgid import Clock, MsgIdGenerator, utc_now
 from parley.hotline.resync import require_resynced
 from parley.hotline.templates import (
@@ -86,6 +94,10 @@ class Node:
         self.clock = clock
         self._ids = MsgIdGenerator(clock)
         self._tree_cache: MerkleTree | None = None
+        self._head_hash = ZERO_HASH
+        self._tree_lock = threading.Lock()
+        #: The peer's log as last verified, so that an import checks only the new entries.
+        self.peer_replica = PeerReplicaCache()
 
     def __enter__(self) -> "Node":
         return self
@@ -227,29 +239,52 @@ class Node:
             return records.outbox_seqs(connection, self.log_id)
 
     def own_tree(self, connection: Connection) -> MerkleTree:
-        """The Merkle tree of our log as stored; the caller may extend the copy it gets.
+        """The Merkle tree of our log as stored; the caller may extend the copy it gets."""
+        return self._own_head(connection)[0]
+
+    def _own_head(self, connection: Connection) -> tuple[MerkleTree, str]:
+        """A copy of our log's Merkle tree as stored, and the hash of its last entry.
 
         Entries never change once written, so the tree of the part already read is kept and only
-        entries written since (by this or another process) are read and hashed. A stored log
-        shorter than the kept tree (a database restored from an older copy) starts it afresh;
-        ``verify`` always rebuilds from the raw bytes.
+        entries written since (by this or another process) are read and hashed, together with the
+        last entry already hashed: when that one is missing or differs (a database restored from
+        an older copy) the tree starts afresh. ``verify`` always rebuilds from the raw bytes.
         """
-        stored_size = records.log_size(connection, self.log_id)
+        # The first read begins the transaction (it may wait for another writer's lock): never
+        # while holding the tree's lock, which that writer may be waiting for.
+        known = self._cached_size()
+        rows = records.raw_entries(connection, self.log_id, from_seq=max(known - 1, 0))
+        with self._tree_lock:
+            cached = self._tree_cache
+            if (0 if cached is None else cached.size) != known:
+                known = 0 if cached is None else cached.size
+                rows = records.raw_entries(connection, self.log_id, from_seq=max(known - 1, 0))
+            if cached is not None and known > 0:
+                if rows and leaf_hash(signed_part(rows[0])) == cached.leaf(known - 1):
+                    rows = rows[1:]
+                else:
+                    cached, rows = None, records.raw_entries(connection, self.log_id)
+            if cached is None:
+                cached = MerkleTree()
+            for raw in rows:
+                cached.append_entry(signed_part(raw))
+            if rows:
+                self._head_hash = hashlib.sha256(signed_part(rows[-1])).hexdigest()
+            elif cached.size == 0:
+                self._head_hash = ZERO_HASH
+            self._tree_cache = cached
+            return cached.copy(), self._head_hash
+
+    def _cached_size(self) -> int:
         cached = self._tree_cache
-        if cached is None or cached.size > stored_size:
-            cached = MerkleTree()
-        for raw in records.raw_entries(connection, self.log_id, from_seq=cached.size):
-            cached.append_entry(signed_part(raw))
-        self._tree_cache = cached
-        return cached.copy()
+        return 0 if cached is None else cached.size
 
     def _append(
         self, connection: Connection, values: Mapping[str, Any], action: str
     ) -> SignedEntry:
         """Sign the next entry of our log and store it with its outbox row and checkpoint."""
         now = self.clock()
-        tree = self.own_tree(connection)
-        last = records.last_entry(connection, self.log_id)
+        tree, head_hash = self._own_head(connection)
         peer_head = (
             records.latest_checkpoint(connection, self.peer_log_id) if self.config.peer else None
         )
@@ -257,7 +292,7 @@ class Node:
         signed = sign_entry(
             self.key,
             seq=tree.size,
-            prev_hash=last.entry_hash if last is not None else ZERO_HASH,
+            prev_hash=head_hash,
             msg_id=msg_id,
             time=time,
             catalogue_version=CATALOGUE_VERSION,

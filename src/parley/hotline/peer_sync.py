@@ -108,13 +108,13 @@ def copy_of_peer_log(node: "Node", after_seq: int) -> dict[str, Any]:
     """Our copy of the peer's log after ``after_seq``, its checkpoint and our cosignature."""
     peer_log = node.peer_log_id
     with read(node.engine) as connection:
-        raws = records.raw_entries(connection, peer_log)
+        raws = records.raw_entries(connection, peer_log, from_seq=max(after_seq + 1, 0))
         checkpoint = records.latest_checkpoint(connection, peer_log)
         receipt = records.latest_cosignature(connection, peer_log)
     return {
         "log_id": peer_log,
         "after_seq": after_seq,
-        "entries": [base64.b64encode(raw).decode("ascii") for raw in raws[max(after_seq + 1, 0) :]],
+        "entries": [base64.b64encode(raw).decode("ascii") for raw in raws],
         "checkpoint": None if checkpoint is None else checkpoint.note,
         "receipt": None if receipt is None else receipt.note,
     }
@@ -173,7 +173,8 @@ def _offer_own(replica: LogReplica, entries: list[Any]) -> list[SignedEntry]:
         if isinstance(result, Equivocation):
             raise RecoveryError(f"copy entry #{position}: {result.evidence.describe()}")
         assert isinstance(result, Accepted)
-        recovered.append(replica.entries[-1])
+        assert replica.head is not None
+        recovered.append(replica.head)
     return recovered
 
 

@@ -150,19 +150,27 @@ def insert_checkpoint(
     )
 
 
-def checkpoints(connection: Connection, log_id: str) -> list[StoredNote]:
+def checkpoints(connection: Connection, log_id: str, min_size: int = 0) -> list[StoredNote]:
+    """The checkpoints of a log of at least ``min_size`` entries, by size."""
     table = schema.checkpoints
     rows = connection.execute(
         select(table.c.size, table.c.note, table.c.root)
-        .where(table.c.log_id == log_id)
+        .where(table.c.log_id == log_id, table.c.size >= min_size)
         .order_by(table.c.size)
     ).all()
     return [StoredNote(log_id, int(size), note, root) for size, note, root in rows]
 
 
 def latest_checkpoint(connection: Connection, log_id: str) -> StoredNote | None:
-    found = checkpoints(connection, log_id)
-    return found[-1] if found else None
+    """The checkpoint of a log with the largest size (one indexed row, not the whole list)."""
+    table = schema.checkpoints
+    row = connection.execute(
+        select(table.c.size, table.c.note, table.c.root)
+        .where(table.c.log_id == log_id)
+        .order_by(table.c.size.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else StoredNote(log_id, int(row[0]), row[1], row[2])
 
 
 def insert_cosignature(
@@ -209,8 +217,18 @@ def cosignatures(connection: Connection, log_id: str) -> list[StoredNote]:
 
 
 def latest_cosignature(connection: Connection, log_id: str) -> StoredNote | None:
-    found = cosignatures(connection, log_id)
-    return found[-1] if found else None
+    """The cosignature over the largest checkpoint of ``log_id`` (one row, not the whole list)."""
+    table = schema.cosignatures
+    row = connection.execute(
+        select(table.c.size, table.c.note, table.c.cosigner, table.c.cosigned_at)
+        .where(table.c.log_id == log_id)
+        .order_by(table.c.size.desc(), table.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    size, note, cosigner, at = row
+    return StoredNote(log_id, int(size), note, cosigner=cosigner, cosigned_at=int(at))
 
 
 def add_to_outbox(connection: Connection, log_id: str, seq: int) -> None:

@@ -33,6 +33,7 @@ from parley.hotline.msgid import format_utc_ms
 from parley.hotline.peer_auth import sign_request
 from parley.hotline.peer_sync import own_log_size, peer_log_size, push_body, recover_own_log
 from parley.hotline.resync import clear_resyncing, mark_resyncing
+from parley.hotline.tls import peer_client_verify
 from parley.store.engine import StorageError
 
 if TYPE_CHECKING:
@@ -72,8 +73,11 @@ class PeerClient:
         self, node: "Node", timeout_s: float, transport: httpx.BaseTransport | None = None
     ):
         self.node = node
+        peer, pinned = node.peer, node.peer.pinned_certificate
+        # https:// peers: present our certificate, accept only the peer's pinned one (tls.py)
+        verify = True if transport else peer_client_verify(node.directory, peer.url, pinned)
         self._client = httpx.Client(
-            base_url=node.peer.url.rstrip("/"), timeout=timeout_s, transport=transport
+            base_url=peer.url.rstrip("/"), timeout=timeout_s, transport=transport, verify=verify
         )
 
     def close(self) -> None:
@@ -149,6 +153,9 @@ class Replicator:
     def run(self) -> None:
         failures = 0
         while not self._stop.is_set():
+            # Cleared before the cycle, not after the wait: a message recorded while the cycle
+            # runs sets it again, and the wait below returns at once instead of polling.
+            self._wake.clear()
             try:
                 if not self.resynced.is_set():
                     self.resync()
@@ -165,7 +172,6 @@ class Replicator:
                 wait = backoff_delay(failures, self.settings, self._rng)
                 log.warning("replication: %s (retry in %.1f s)", self.last_error, wait)
             self._wake.wait(wait)
-            self._wake.clear()
 
     def resync(self) -> None:
         """Take back our own entries the peer holds and we lack, before we write anything."""

@@ -51,11 +51,20 @@ class Action(StrEnum):
     MANAGE_USERS = "manage-users"
     READ_AUDIT = "read-audit"
     SIGN_OUT = "sign-out"
+    READ_EVENTS = "read-events"
+    READ_INCIDENTS = "read-incidents"
+    MANAGE_INCIDENTS = "manage-incidents"
+    READ_PICTURE = "read-picture"
+    FEED_POSITIONS = "feed-positions"
 
 
 _EVERYONE = frozenset({Action.READ_IDENTITY, Action.SIGN_OUT})
-_READ_MESSAGES = frozenset({Action.READ_INBOX, Action.READ_LOG})
+_READ_MESSAGES = frozenset(
+    {Action.READ_INBOX, Action.READ_LOG, Action.READ_EVENTS, Action.READ_INCIDENTS}
+    | {Action.READ_PICTURE}
+)
 _OFFICER = _EVERYONE | _READ_MESSAGES | {Action.SEND, Action.ACK, Action.VERIFY, Action.READ_STATUS}
+_OFFICER |= {Action.MANAGE_INCIDENTS}
 
 #: Which role may do which action: the only place this is decided.
 PERMISSIONS: dict[Role, frozenset[Action]] = {
@@ -63,9 +72,13 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.SENIOR_OFFICER: _OFFICER | {Action.READ_AUDIT},
     Role.POLITICAL_LIAISON: _EVERYONE | _READ_MESSAGES,
     Role.TRANSLATOR: _EVERYONE | _READ_MESSAGES,
-    Role.COMMUNICATIONS_TECHNICIAN: _EVERYONE | {Action.READ_STATUS, Action.VERIFY},
+    Role.COMMUNICATIONS_TECHNICIAN: _EVERYONE
+    | {Action.READ_STATUS, Action.VERIFY, Action.READ_EVENTS}
+    | {Action.READ_PICTURE, Action.FEED_POSITIONS},
     Role.AUDITOR: _EVERYONE | _READ_MESSAGES | {Action.VERIFY, Action.READ_AUDIT},
-    Role.ADMINISTRATOR: _EVERYONE | {Action.MANAGE_USERS, Action.READ_AUDIT, Action.READ_STATUS},
+    Role.ADMINISTRATOR: _EVERYONE
+    | {Action.MANAGE_USERS, Action.READ_AUDIT, Action.READ_STATUS}
+    | {Action.FEED_POSITIONS},
 }
 
 

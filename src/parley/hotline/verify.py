@@ -5,7 +5,8 @@ For each of the two logs: every entry's signature, seq, hash chain, references a
 signed bytes; every stored checkpoint is signed by the log's owner and its root is the Merkle root
 of the entries at its size; successive checkpoints are consistent (RFC 9162 proofs); every
 cosignature verifies and covers a root the log really had; the latest own checkpoint is at the
-log's size. Held equivocation evidence is a problem too, until a person has decided.
+log's size; every joint checkpoint is signed by both parties over roots both logs really had.
+Held equivocation evidence is a problem too, until a person has decided.
 """
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from parley.hotline.chain import VerificationReport, verify_log, verify_pair
 from parley.hotline.checkpoint import NoteVerifier, open_note, parse_checkpoint
 from parley.hotline.entry import log_id_for, parse_signed_entry
 from parley.hotline.errors import HotlineError
+from parley.hotline.joint import joint_problems
 from parley.hotline.keys import PublicIdentity
 from parley.hotline.merkle import MerkleTree, verify_consistency
 from parley.hotline.templates import CATALOGUE_VERSION, catalogue_hash
@@ -76,6 +78,8 @@ def verify_node(node: "Node") -> VerifyReport:
             f"equivocation held: {evidence.describe()} (log frozen until a person decides)"
             for evidence in records.equivocations(connection)
         ]
+        trees = {log_id_for(i): r.tree for i, r in zip(identities, reports, strict=True)}
+        problems += joint_problems(connection, identities, trees)
     return VerifyReport(tuple(problems), sizes)
 
 

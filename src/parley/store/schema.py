@@ -16,7 +16,14 @@
 * ``escalation_policies``: the escalation policy copied onto each own message when it was sent
   (and onto each peer message when escalation first saw it);
 * ``escalation_steps``: its timers, one row per notification step (track, level, attempt), due
-  at ``due_at`` (null until the track's start is known), claimed once by setting ``fired_at``.
+  at ``due_at`` (null until the track's start is known), claimed once by setting ``fired_at``;
+* ``joint_checkpoints``: both logs' heads in one note signed by both parties (see
+  :mod:`parley.hotline.joint`);
+* ``incidents``, ``incident_history``, ``incident_accounts``, ``incident_encounters``,
+  ``incident_positions``, ``incident_messages``: the incident registry (see
+  :mod:`parley.incidents`);
+* ``activities``: notified military activities, ours and the peer's, with the declared and the
+  observed forces side by side (see :mod:`parley.activities`).
 
 The schema is created and upgraded by Alembic migrations (:mod:`parley.store.migrate`): a table
 or column added here needs a new revision in ``parley/store/migrations/versions/``.
@@ -28,6 +35,7 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,
@@ -42,6 +50,16 @@ from sqlalchemy import (
 from parley.errors import ParleyError
 
 metadata = MetaData()
+
+#: The forces of an activity, each a ``declared_…`` and an ``observed_…`` column of ``activities``.
+ACTIVITY_FORCES = (
+    "troops",
+    "battle_tanks",
+    "armoured_combat_vehicles",
+    "artillery_pieces",
+    "aircraft_sorties",
+    "ships",
+)
 
 logs = Table(
     "logs",
@@ -169,6 +187,140 @@ escalation_steps = Table(
     UniqueConstraint("msg_id", "track", "level", "attempt"),
 )
 
+#: Joint checkpoints: both logs' heads (in origin order) in one note signed by both parties.
+joint_checkpoints = Table(
+    "joint_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("first_log", String(120), nullable=False),
+    Column("first_size", BigInteger, nullable=False),
+    Column("second_log", String(120), nullable=False),
+    Column("second_size", BigInteger, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("first_log", "first_size", "second_log", "second_size"),
+)
+
+
+#: The incident registry (:mod:`parley.incidents`): one row per incident, with the class the rules
+#: gave, where and when, its state and how the hotline exchange about it stands.
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("track_a", String(64), nullable=False),
+    Column("track_b", String(64), nullable=False),
+    Column("our_track", String(64), nullable=False),
+    Column("their_track", String(64), nullable=False),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("cpa_time", DateTime(timezone=True), nullable=False),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("min_slant_m", Float),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("opened_by", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("notified_by", String(64)),
+    Column("notification_msg_id", String(26)),
+    Column("peer_incident_id", String(64), index=True),
+    Column("summary", Text, nullable=False),
+)
+
+#: Every change of an incident: who, when, what, the state before and after.
+incident_history = Table(
+    "incident_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("msg_id", String(26)),
+)
+
+#: Each party's accounts of an incident (``side`` ours or theirs), the latest of each in force.
+incident_accounts = Table(
+    "incident_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("side", String(8), nullable=False),
+    Column("party", String(64), nullable=False),
+    Column("classification", String(16)),
+    Column("nature", String(32)),
+    Column("text", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("msg_id", String(26)),
+)
+
+#: The encounters of an incident, each as its JSON contract v1 record (canonical JSON text).
+incident_encounters = Table(
+    "incident_encounters",
+    metadata,
+    Column("encounter_id", String(64), primary_key=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("severity", String(16), nullable=False),
+    Column("record", Text, nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Both tracks' reported positions over the incident's episodes: the evidence a map is drawn from.
+incident_positions = Table(
+    "incident_positions",
+    metadata,
+    Column("incident_id", String(64), ForeignKey("incidents.id"), primary_key=True),
+    Column("track", String(64), primary_key=True),
+    Column("time", DateTime(timezone=True), primary_key=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("alt_m", Float),
+    Column("speed_mps", Float),
+    Column("course_deg", Float),
+)
+
+#: The hotline messages attached to incidents, each message once (what the registry has applied).
+incident_messages = Table(
+    "incident_messages",
+    metadata,
+    Column("msg_id", String(26), primary_key=True),
+    Column("incident_id", String(64), ForeignKey("incidents.id"), nullable=False, index=True),
+    Column("direction", String(8), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("linked_at", DateTime(timezone=True), nullable=False),
+)
+
+#: Military activities (:mod:`parley.activities`): ours and the peer's (``origin``), each with its
+#: area (GeoJSON), window, declared and observed forces, and the hotline message that notified it.
+activities = Table(
+    "activities",
+    metadata,
+    Column("origin", String(8), primary_key=True),
+    Column("id", String(64), primary_key=True),
+    Column("party", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("notice", String(16), nullable=False),
+    Column("area", Text, nullable=False),
+    Column("start_at", DateTime(timezone=True), nullable=False),
+    Column("end_at", DateTime(timezone=True), nullable=False),
+    *(Column(f"declared_{name}", Integer) for name in ACTIVITY_FORCES),
+    *(Column(f"observed_{name}", Integer) for name in ACTIVITY_FORCES),
+    Column("notified_at", DateTime(timezone=True)),
+    Column("msg_id", String(26), index=True),
+    Column("observed_at", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 
 class SchemaVersionError(ParleyError):
     """The database is not a node database, or was made by a newer version of Parley."""
@@ -189,7 +341,9 @@ def check_schema(connection: Connection) -> None:
 
 
 __all__ = [
+    "ACTIVITY_FORCES",
     "SchemaVersionError",
+    "activities",
     "audit",
     "check_schema",
     "checkpoints",
@@ -199,6 +353,13 @@ __all__ = [
     "equivocations",
     "escalation_policies",
     "escalation_steps",
+    "incident_accounts",
+    "incident_encounters",
+    "incident_history",
+    "incident_messages",
+    "incident_positions",
+    "incidents",
+    "joint_checkpoints",
     "logs",
     "metadata",
     "outbox",

@@ -33,6 +33,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", f"{PREFIX}/status"): Action.READ_STATUS,
     ("GET", f"{PREFIX}/users"): Action.MANAGE_USERS,
     ("GET", f"{PREFIX}/audit"): Action.READ_AUDIT,
+    ("GET", f"{PREFIX}/events"): Action.READ_EVENTS,
     ("DELETE", f"{PREFIX}/session"): Action.SIGN_OUT,
 }
 

@@ -8,18 +8,23 @@
 - ``GET /peer/v1/copy?after=N``: our copy of the *peer's* log after N (what a node restored from a
   backup takes back before it writes).
 - ``GET /peer/v1/checkpoint``: our latest signed checkpoint.
+- ``POST /peer/v1/joint``: the peer's signed half of a joint checkpoint of both logs
+  (``{"proposal": note}``); answered, once we checked both heads against what we signed and
+  stored, with the note signed by both (``{"joint": note}``), which we keep too.
 
 Refused with a reason and nothing stored: an unsigned, forged, stale or replayed request (401), a
 body over :data:`MAX_BODY_BYTES` (413), a malformed or unverifiable bundle (400), equivocation
 (409, evidence kept), and pushes while we resync (503).
 """
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from parley.hotline.bundle import BundleError, EquivocationError
+from parley.hotline.joint import JointError, countersign
 from parley.hotline.peer_auth import PeerAuthError
 from parley.hotline.peer_sync import answer_push, copy_of_peer_log, own_checkpoint, pull_body
 from parley.hotline.replication import PEER_PREFIX
@@ -94,6 +99,23 @@ async def checkpoint(request: Request) -> dict[str, object]:
     state = node_state(request)
     await _authenticated_body(request, state)
     return await run_in_threadpool(own_checkpoint, state.node)
+
+
+@router.post("/joint", summary="Joint checkpoint: countersign the peer's proposal of both heads")
+async def joint(request: Request) -> dict[str, object]:
+    state = node_state(request)
+    body = await _authenticated_body(request, state)
+    try:
+        proposal = json.loads(body)["proposal"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+        raise HTTPException(400, 'a joint checkpoint proposal is {"proposal": "<note>"}') from None
+    if not isinstance(proposal, str):
+        raise HTTPException(400, "the joint checkpoint proposal is not a note text")
+    try:
+        note = await run_in_threadpool(countersign, state.node, proposal)
+    except JointError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return {"joint": note}
 
 
 __all__ = ["MAX_BODY_BYTES", "router"]

@@ -72,9 +72,29 @@ _USED_FIELDS: Final = frozenset(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class NmeaDecoded:
+    """Decoded NMEA text: the rows, and the static reports (:data:`STATIC_SCHEMA`) it held."""
+
+    raw: RawRead
+    static: pl.DataFrame
+
+
 def read_ais_nmea(path: Path) -> RawRead:
     text = read_bytes(path).decode("utf-8", errors="replace")
-    good, rejections = split_failed(path, _parse_lines(_content_lines(text)), _LINE_CHECKS)
+    return decode_ais_nmea(text, path).raw
+
+
+def decode_ais_nmea(
+    text: str, path: Path, *, first_line: int = 1, known_static: pl.DataFrame | None = None
+) -> NmeaDecoded:
+    """NMEA ``text`` (line ``first_line`` of ``path`` first) as rows.
+
+    ``known_static`` (static reports seen before, :data:`STATIC_SCHEMA`) names the vessels whose
+    static report is not in ``text``: a stream passes what earlier chunks held.
+    """
+    lines = _content_lines(text, first_line)
+    good, rejections = split_failed(path, _parse_lines(lines), _LINE_CHECKS)
     ais = good.filter(pl.col("is_ais"))
     messages, fragment_problems = _assemble(ais)
     rejections += rejections_for(path, fragment_problems, pl.col("reason"))
@@ -92,7 +112,8 @@ def read_ais_nmea(path: Path) -> RawRead:
     rejections += rejections_for(path, undecodable, pl.col("reason"))
     no_time = pl.col("time").is_null()
     rejections += rejections_for(path, positions.filter(no_time), NO_RECEIVE_TIME)
-    frame, unavailable = position_table(path, FORMAT_NAME, positions.filter(~no_time), static)
+    known = static if known_static is None else pl.concat([known_static, static])
+    frame, unavailable = position_table(path, FORMAT_NAME, positions.filter(~no_time), known)
     rejections += unavailable
     _log.info(
         "%s: %d positions, %d static reports, %d other AIS messages skipped, %d rejected",
@@ -103,14 +124,14 @@ def read_ais_nmea(path: Path) -> RawRead:
         len(rejections),
     )
     rejections.sort(key=lambda r: r.line or 0)
-    return RawRead(frame, rejections)
+    return NmeaDecoded(RawRead(frame, rejections), static)
 
 
-def _content_lines(text: str) -> pl.DataFrame:
+def _content_lines(text: str, first_line: int = 1) -> pl.DataFrame:
     """Numbered lines, without blank lines and ``#`` comments."""
     lines = pl.DataFrame({"text": text.split("\n")}, schema={"text": pl.String})
     return (
-        lines.with_row_index(LINE_COLUMN, offset=1)
+        lines.with_row_index(LINE_COLUMN, offset=first_line)
         .with_columns(pl.col(LINE_COLUMN).cast(pl.Int64), pl.col("text").str.strip_chars())
         .filter((pl.col("text") != "") & ~pl.col("text").str.starts_with("#"))
     )
@@ -470,4 +491,12 @@ FORMATS = (
     ),
 )
 
-__all__ = ["FORMATS", "FORMAT_NAME", "NO_RECEIVE_TIME", "read_ais_nmea", "sniff_ais_nmea"]
+__all__ = [
+    "FORMATS",
+    "FORMAT_NAME",
+    "NO_RECEIVE_TIME",
+    "NmeaDecoded",
+    "decode_ais_nmea",
+    "read_ais_nmea",
+    "sniff_ais_nmea",
+]

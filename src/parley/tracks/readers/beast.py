@@ -72,10 +72,21 @@ def read_beast(path: Path) -> RawRead:
     replies = [frame for frame in frames if frame.kind != MODE_AC]
     first_counter = frames[0].counter if frames else 0
     times = [start + (frame.counter - first_counter) / COUNTER_HZ for frame in replies]
+    result = decode_replies(path, replies, times, reference)
+    return RawRead(result.frame, by_line(rejections, result.rejections))
+
+
+def decode_replies(
+    path: Path,
+    replies: list[BeastFrame],
+    times: list[float],
+    reference: tuple[float, float] | None,
+) -> RawRead:
+    """Position rows from Mode S replies received at ``times`` (Unix seconds), in order."""
     decoded = _decode(replies, times, reference)
     messages, numbers, undecoded = _match_decoded(path, replies, times, decoded)
     result = positions_from_messages(path, message_frame(messages, numbers), FORMAT_NAME)
-    return RawRead(result.frame, by_line(rejections, undecoded, result.rejections))
+    return RawRead(result.frame, by_line(undecoded, result.rejections))
 
 
 # --- sidecars ---------------------------------------------------------------------------------
@@ -250,6 +261,7 @@ __all__ = [
     "FORMATS",
     "FORMAT_NAME",
     "BeastFrame",
+    "decode_replies",
     "frame_starts",
     "read_beast",
     "read_reference",

@@ -90,13 +90,22 @@ def read_canonical_csv(path: Path) -> RawRead:
     header = _header(path, read_head(path))
     # a plain file is memory-mapped by the CSV reader; a gzip one is decompressed first
     source: bytes | Path = read_bytes(path) if is_gzip(path) else path
+    return _decode_csv(path, source, header)
+
+
+def decode_canonical_csv(data: bytes, path: Path) -> RawRead:
+    """Canonical CSV text (header line first) as rows; ``path`` names it in rejections."""
+    return _decode_csv(path, data, _header(path, data))
+
+
+def _decode_csv(path: Path, source: bytes | Path, header: list[str]) -> RawRead:
     fast = _read_typed(source, [c.strip() for c in header])
     if fast is not None:
         typed = fast.with_columns(parse_time_series(fast["time"]).alias("time"))
         text = fast.select(pl.col("time"))
         typed, rejections = _reject_unparsed(path, text, typed)
     else:
-        data = read_bytes(path)
+        data = source if isinstance(source, bytes) else read_bytes(path)
         try:
             text = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
         except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
@@ -165,4 +174,4 @@ FORMATS = (
 )
 
 
-__all__ = ["FORMATS", "read_canonical_csv", "read_canonical_parquet"]
+__all__ = ["FORMATS", "decode_canonical_csv", "read_canonical_csv", "read_canonical_parquet"]

@@ -191,7 +191,12 @@ def _text_or_none(value: Any) -> str | None:
 
 
 def read_readsb_aircraft(path: Path) -> RawRead:
-    document = parse_json(path, read_bytes(path))
+    return decode_readsb_aircraft(read_bytes(path), path)
+
+
+def decode_readsb_aircraft(data: bytes, path: Path) -> RawRead:
+    """One ``aircraft.json`` document (bytes) as rows; ``path`` names it in rejections."""
+    document = parse_json(path, data)
     now_s, aircraft = _aircraft_parts(path, document)
     rejections = [
         Rejection(str(path), number, f"aircraft entry is not a JSON object: {str(entry)[:60]}")
@@ -301,6 +306,7 @@ __all__ = [
     "AIRCRAFT_FORMAT",
     "FORMATS",
     "TRACE_FORMAT",
+    "decode_readsb_aircraft",
     "read_readsb_aircraft",
     "read_readsb_trace",
 ]

@@ -67,7 +67,12 @@ _SBS_LINE = re.compile(rb"^MSG,[1-8],[^,\r\n]*,[^,\r\n]*,~?[0-9A-Fa-f]{6},", re.
 def read_sbs(path: Path) -> RawRead:
     with open_text(path) as handle:
         lines = handle.read().splitlines()
-    fields = _split_fields(lines)
+    return decode_sbs_lines(lines, path)
+
+
+def decode_sbs_lines(lines: list[str], path: Path, first_line: int = 1) -> RawRead:
+    """SBS lines as rows; the first is line ``first_line`` of ``path`` (for ``_line``)."""
+    fields = _split_fields(lines, first_line)
     other_kinds = pl.col("kind").is_in(RECORD_KINDS) & (pl.col("kind") != "MSG")
     typed = _typed(fields).filter(~other_kinds)
     messages, rejections = split_rejected(path, typed, _line_checks())
@@ -80,10 +85,10 @@ def read_sbs(path: Path) -> RawRead:
     return RawRead(conform(frame), by_line(rejections, no_position))
 
 
-def _split_fields(lines: list[str]) -> pl.DataFrame:
+def _split_fields(lines: list[str], first_line: int) -> pl.DataFrame:
     """One row per non-blank line: its number, its field count and the fields used."""
     text = pl.DataFrame({"_text": lines}, schema={"_text": pl.String}).with_columns(
-        pl.int_range(1, len(lines) + 1, dtype=pl.Int64).alias(LINE_COLUMN)
+        pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64).alias(LINE_COLUMN)
     )
     text = text.filter(pl.col("_text").str.strip_chars() != "")
     parts = pl.col("_text").str.split(",")
@@ -165,4 +170,4 @@ FORMATS = (
     Format(FORMAT_NAME, "SBS-1 BaseStation text (port 30003: MSG,3,…)", read_sbs, _sniff, 30),
 )
 
-__all__ = ["FORMATS", "FORMAT_NAME", "read_sbs"]
+__all__ = ["FORMATS", "FORMAT_NAME", "decode_sbs_lines", "read_sbs"]

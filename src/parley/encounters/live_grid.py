@@ -1,0 +1,110 @@
+"""Candidate pairs of live tracks from a spatial grid, bipartite by examined groups.
+
+The live twin of ``candidates.py``: each track's box (where it was during the batch and where
+it may be within the look-ahead) is binned into grid cells; only boxes sharing a cell are
+compared, and only between groups the policy examines. No all-pairs stage.
+"""
+
+import numpy as np
+import numpy.typing as npt
+
+from parley.encounters.candidates import MAX_COS_LATITUDE_DEG
+from parley.tracks.geo import METRES_PER_DEGREE
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _ranges(starts: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
+    group = np.repeat(np.arange(len(starts)), counts)
+    offsets = np.cumsum(counts) - counts
+    values = np.arange(counts.sum()) - np.repeat(offsets, counts) + np.repeat(starts, counts)
+    return group, values
+
+
+def box_gap_m(
+    lat_lo: FloatArray,
+    lat_hi: FloatArray,
+    lon_lo: FloatArray,
+    lon_hi: FloatArray,
+    i: IntArray,
+    j: IntArray,
+) -> FloatArray:
+    """A lower bound of the horizontal distance between boxes i and j."""
+    lat_gap = np.maximum(np.maximum(lat_lo[j] - lat_hi[i], lat_lo[i] - lat_hi[j]), 0.0)
+    lon_gap = np.maximum(np.maximum(lon_lo[j] - lon_hi[i], lon_lo[i] - lon_hi[j]), 0.0)
+    max_lat = np.minimum(
+        np.maximum.reduce(
+            [np.abs(lat_lo[i]), np.abs(lat_hi[i]), np.abs(lat_lo[j]), np.abs(lat_hi[j])]
+        ),
+        MAX_COS_LATITUDE_DEG,
+    )
+    east = lon_gap * METRES_PER_DEGREE * np.cos(np.radians(max_lat))
+    return np.asarray(np.hypot(lat_gap * METRES_PER_DEGREE, east))
+
+
+def grid_pairs(
+    lat_lo: FloatArray,
+    lat_hi: FloatArray,
+    lon_lo: FloatArray,
+    lon_hi: FloatArray,
+    group: IntArray,
+    eligible: BoolArray,
+    radius_m: float,
+    active: BoolArray | None = None,
+) -> tuple[IntArray, IntArray]:
+    """Index pairs (i < j) of boxes of eligible groups closer than ``radius_m``.
+
+    ``group`` is each box's group (negative: left out); ``eligible[g, h]`` says whether group g
+    is examined against group h (symmetric, never g against itself). With ``active``, only
+    pairs holding at least one active box are returned. Each box is filed in the
+    cell of its centre, the cells being as large as the largest box plus the radius, so two
+    boxes that can be that close sit in neighbouring cells; each examined pair of groups is then
+    joined cell by cell (a sorted search per neighbour), never all against all. Longitudes are
+    not wrapped at the antimeridian (a live picture is regional).
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    present = np.unique(group[group >= 0])
+    combos = [(g, h) for g in present for h in present if g < h and eligible[g, h]]
+    if not combos:
+        return empty, empty
+    involved = np.isin(group, np.unique(np.array(combos)))
+    radius_deg = radius_m / METRES_PER_DEGREE
+    strip_deg = float((lat_hi - lat_lo)[involved].max()) + radius_deg
+    width = lon_hi - lon_lo
+    widest = float(width[involved].max())
+    strip = np.floor((lat_lo + lat_hi) / 2.0 / strip_deg)
+    # within a strip, boxes sorted by the longitude of their centre
+    key = strip * 1000.0 + (lon_lo + lon_hi) / 2.0 + 540.0
+    poleward = np.minimum(
+        np.maximum(np.abs(lat_lo), np.abs(lat_hi)) + strip_deg, MAX_COS_LATITUDE_DEG
+    )
+    reach = (width + widest) / 2.0 + radius_deg / np.cos(np.radians(poleward))
+    firsts, seconds = [], []
+    querying = np.ones(group.size, dtype=bool) if active is None else active
+    pairs = combos if active is None else combos + [(h, g) for g, h in combos]
+    for g in sorted({g for g, _ in pairs}):
+        partners = [h for gg, h in pairs if gg == g]
+        left = np.flatnonzero((group == g) & querying)
+        left = left[np.argsort(key[left], kind="stable")]  # sorted queries search faster
+        right = np.flatnonzero(np.isin(group, partners))
+        right = right[np.argsort(key[right], kind="stable")]
+        right_keys = key[right]
+        for step in (-1000.0, 0.0, 1000.0):
+            centre = key[left] + step
+            lo = np.searchsorted(right_keys, centre - reach[left], side="left")
+            hi = np.searchsorted(right_keys, centre + reach[left], side="right")
+            owner, rows = _ranges(lo, hi - lo)
+            firsts.append(left[owner])
+            seconds.append(right[rows])
+    i, j = np.concatenate(firsts), np.concatenate(seconds)
+    i, j = np.minimum(i, j), np.maximum(i, j)
+    if active is not None:  # a pair of two active boxes was found from both ends
+        unique = np.unique(i * group.size + j)
+        i, j = unique // group.size, unique % group.size
+    near = box_gap_m(lat_lo, lat_hi, lon_lo, lon_hi, i, j) < radius_m
+    return i[near], j[near]
+
+
+__all__ = ["box_gap_m", "grid_pairs"]

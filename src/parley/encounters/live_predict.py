@@ -1,0 +1,298 @@
+"""The predictive warning: project both tracks ahead and measure the predicted approach.
+
+Each track is projected from its last report on its current velocity (a straight line, or an arc
+at its current turn rate when one is known) and its vertical rate; the look-ahead is cut into
+short steps over which both move linearly, and those relative motions go through the archive
+detector's own feature code (``subintervals.measure_motion``), episode aggregation and
+classification. A pair is warned of when the predicted approach would be classed ``serious`` or
+``high-risk``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from parley.encounters import kernel
+from parley.encounters.classify import HIGH_RISK, SERIOUS, Features, classify
+from parley.encounters.episodes import aggregate
+from parley.encounters.live_state import TrackState
+from parley.encounters.policy import Policy
+from parley.encounters.subintervals import measure_motion
+from parley.tracks.geo import METRES_PER_DEGREE
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Turn rates beyond this are noise (a fighter's sustained turn is about 20°/s at most).
+MAX_TURN_DEG_S = 20.0
+AIR_STEP_S = 1.0
+#: Instants of the cheap first pass over the look-ahead.
+COARSE_STEPS = 6
+SEA_STEP_S = 20.0
+_RANK = {SERIOUS: 1, HIGH_RISK: 2}
+#: A predicted closest approach this close to now is the approach itself, not a warning.
+PASSED_S = 1e-3
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """The predicted approach of pair (i, j) (track slots) within the look-ahead."""
+
+    i: int
+    j: int
+    kind: str
+    severity: str
+    reasons: tuple[str, ...]
+    tcpa_s: float
+    slant_m: float
+    horizontal_m: float
+    vertical_m: float
+    lookahead_s: float
+
+    @property
+    def cpa_m(self) -> float:
+        return self.slant_m if self.kind == "air-air" else self.horizontal_m
+
+
+def projected(
+    state: TrackState, slots: IntArray, now_us: int, step_s: float, steps: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """East and north metres from each track's last fix, and altitude, at now + k·step."""
+    elapsed = (now_us - state.t_us[slots])[:, None] / 1e6 + step_s * np.arange(steps + 1)[None, :]
+    speed = state.speed[slots][:, None]
+    heading = np.radians(state.course[slots])[:, None]
+    turn = np.radians(np.clip(np.nan_to_num(state.turn[slots]), -MAX_TURN_DEG_S, MAX_TURN_DEG_S))
+    omega = turn[:, None]
+    turning = np.abs(omega) > 1e-6
+    safe = np.where(turning, omega, 1.0)
+    arc_east = speed / safe * (np.cos(heading) - np.cos(heading + omega * elapsed))
+    arc_north = speed / safe * (np.sin(heading + omega * elapsed) - np.sin(heading))
+    east = np.where(turning, arc_east, speed * np.sin(heading) * elapsed)
+    north = np.where(turning, arc_north, speed * np.cos(heading) * elapsed)
+    climb = np.where(state.is_air[slots], state.vrate[slots], 0.0)[:, None]
+    alt = np.where(state.is_air[slots], state.alt[slots], 0.0)[:, None] + climb * elapsed
+    return east, north, alt
+
+
+def _serious_horizontal_m(
+    kind: npt.NDArray[np.str_], civil: npt.NDArray[np.bool_], policy: Policy
+) -> FloatArray:
+    c = policy.classes
+    return np.where(
+        kind == "air-air",
+        np.where(civil, c.air_air.civil_serious_horizontal_m, c.air_air.serious_slant_m),
+        np.where(kind == "air-sea", c.air_sea.serious_pass_m, c.sea_sea.serious_horizontal_m),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Motions:
+    """The predicted relative motions of some pairs, step by step."""
+
+    pair: IntArray  # index into the concatenated candidate pairs
+    kind: npt.NDArray[np.str_]
+    motion: kernel.Motion
+    t0_us: FloatArray
+    air_speed: FloatArray
+
+
+def _relative_paths(
+    state: TrackState, i: IntArray, j: IntArray, now_us: int, step: float, steps: int
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Relative east, north (b minus a) and both altitudes at now + k·step, k = 0..steps."""
+    slots, inverse = np.unique(np.concatenate([i, j]), return_inverse=True)
+    east, north, alt = projected(state, slots, now_us, step, steps)
+    ia, ib = inverse[: i.size], inverse[i.size :]
+    cos_mid = np.cos(np.radians((state.lat[i] + state.lat[j]) / 2.0))
+    base_x = ((state.lon[j] - state.lon[i] + 180.0) % 360.0 - 180.0) * METRES_PER_DEGREE * cos_mid
+    base_y = (state.lat[j] - state.lat[i]) * METRES_PER_DEGREE
+    x = base_x[:, None] + east[ib] - east[ia]
+    y = base_y[:, None] + north[ib] - north[ia]
+    return x, y, alt[ia], alt[ib]
+
+
+def _kind(state: TrackState, i: IntArray, j: IntArray) -> npt.NDArray[np.str_]:
+    air_i, air_j = state.is_air[i], state.is_air[j]
+    return np.where(air_i & air_j, "air-air", np.where(air_i | air_j, "air-sea", "sea-sea"))
+
+
+def _may_come_close(
+    state: TrackState,
+    i: IntArray,
+    j: IntArray,
+    civil: npt.NDArray[np.bool_],
+    now_us: int,
+    lookahead: float,
+    policy: Policy,
+) -> npt.NDArray[np.bool_]:
+    """A cheap first pass on a few instants of the projected paths.
+
+    Between two instants Δt apart the distance can dip at most (v_a + v_b)·Δt/2 below the
+    smaller of its two values, so a pair farther apart than that plus the serious distance at
+    every instant cannot come that close.
+    """
+    steps = COARSE_STEPS
+    step = lookahead / steps
+    x, y, _, _ = _relative_paths(state, i, j, now_us, step, steps)
+    slack = (state.speed[i] + state.speed[j]) * step / 2.0
+    limit = _serious_horizontal_m(_kind(state, i, j), civil, policy) + slack
+    return np.asarray(np.hypot(x, y).min(axis=1) < limit)
+
+
+def _motions(
+    state: TrackState,
+    i: IntArray,
+    j: IntArray,
+    civil: npt.NDArray[np.bool_],
+    now_us: int,
+    policy: Policy,
+    sea_sea: bool,
+    offset: int,
+) -> _Motions | None:
+    lookahead = policy.warning.sea_lookahead_s if sea_sea else policy.warning.air_lookahead_s
+    step = SEA_STEP_S if sea_sea else AIR_STEP_S
+    steps = max(int(np.ceil(lookahead / step)), 1)
+    step = lookahead / steps
+    p = np.flatnonzero(_may_come_close(state, i, j, civil, now_us, lookahead, policy))
+    if p.size == 0:
+        return None
+    x, y, alt_a, alt_b = _relative_paths(state, i[p], j[p], now_us, step, steps)
+    kind = _kind(state, i[p], j[p])
+    # the finer pass: the chord between two steps dips at most half a step's relative motion
+    rel_speed = np.hypot(np.diff(x, axis=1), np.diff(y, axis=1)).max(axis=1) / step
+    near = np.hypot(x, y).min(axis=1) < (
+        _serious_horizontal_m(kind, civil[p], policy) + rel_speed * step
+    )
+    if not near.any():
+        return None
+    p, x, y, kind, alt_a, alt_b = p[near], x[near], y[near], kind[near], alt_a[near], alt_b[near]
+    air_a = state.is_air[i[p]]
+    z = np.where(
+        (kind == "air-air")[:, None], alt_b - alt_a, np.where(air_a[:, None], alt_a, alt_b)
+    )
+    n, k = p.size, steps
+    motion = kernel.Motion(
+        duration=np.full(n * k, step),
+        x=x[:, :-1].ravel(),
+        y=y[:, :-1].ravel(),
+        z=z[:, :-1].ravel(),
+        vx=(np.diff(x, axis=1) / step).ravel(),
+        vy=(np.diff(y, axis=1) / step).ravel(),
+        vz=(np.diff(z, axis=1) / step).ravel(),
+    )
+    return _Motions(
+        pair=np.repeat(p + offset, k),
+        kind=np.repeat(kind, k),
+        motion=motion,
+        t0_us=np.tile(np.arange(k) * step * 1e6, n),
+        air_speed=np.repeat(np.where(air_a, state.speed[i[p]], state.speed[j[p]]), k),
+    )
+
+
+def predict(
+    state: TrackState,
+    candidates: list[tuple[IntArray, IntArray, npt.NDArray[np.bool_], bool]],
+    now_us: int,
+    policy: Policy,
+) -> list[Prediction]:
+    """Predictions reaching a warning class, for candidate sets (i, j, civil, ships only)."""
+    parts: list[_Motions] = []
+    offset = 0
+    for i, j, civil, sea_sea in candidates:
+        if i.size:
+            found = _motions(state, i, j, civil, now_us, policy, sea_sea, offset)
+            if found is not None:
+                parts.append(found)
+        offset += i.size
+    if not parts:
+        return []
+    all_i = np.concatenate([c[0] for c in candidates])
+    all_j = np.concatenate([c[1] for c in candidates])
+    all_civil = np.concatenate([c[2] for c in candidates])
+    lookahead = np.concatenate(
+        [
+            np.full(
+                c[0].size,
+                policy.warning.sea_lookahead_s if c[3] else policy.warning.air_lookahead_s,
+            )
+            for c in candidates
+        ]
+    )
+
+    def joined(name: str) -> FloatArray:
+        return np.concatenate([getattr(m.motion, name) for m in parts])
+
+    motion = kernel.Motion(*(joined(f) for f in ("duration", "x", "y", "z", "vx", "vy", "vz")))
+    pair = np.concatenate([m.pair for m in parts])
+    kind = np.concatenate([m.kind for m in parts])
+    is_air_sea = kind == "air-sea"
+    frame = pl.DataFrame(
+        {"a": np.arange(all_i.size), "b": np.arange(all_i.size), "civil_safety": all_civil}
+    )
+    measured = measure_motion(
+        frame,
+        pair,
+        np.concatenate([m.t0_us for m in parts]),
+        motion,
+        kind,
+        np.where(is_air_sea, motion.z, 0.0),
+        np.where(is_air_sea, motion.vz, 0.0),
+        np.concatenate([m.air_speed for m in parts]),
+        policy,
+    )
+    if measured.height == 0:
+        return []
+    return _classified(aggregate(measured, policy), all_i, all_j, lookahead, policy)
+
+
+def _classified(
+    episodes: pl.DataFrame,
+    i: IntArray,
+    j: IntArray,
+    lookahead: FloatArray,
+    policy: Policy,
+) -> list[Prediction]:
+    best: dict[int, Prediction] = {}
+    for row in episodes.iter_rows(named=True):
+        severity, reasons = classify(
+            Features(
+                kind=row["kind"],
+                civil_safety=row["civil_safety"],
+                min_slant_m=row["min_slant_m"],
+                min_horizontal_m=row["min_horizontal_m"],
+                max_closure_mps=row["max_closure_mps"],
+                passes=row["passes"],
+                orbits_low=row["orbits_low"],
+                overflight=row["overflight"],
+                low_fast_pass=row["low_fast_pass"],
+                low_close_pass=row["low_close_pass"],
+            ),
+            policy,
+        )
+        if severity not in _RANK or row["cpa_time"] <= PASSED_S:
+            continue  # nothing to warn of, or the closest approach is now: it is passing
+        pair = int(row["a"])
+        candidate = Prediction(
+            i=int(i[pair]),
+            j=int(j[pair]),
+            kind=row["kind"],
+            severity=severity,
+            reasons=tuple(reasons),
+            tcpa_s=float(row["cpa_time"]),
+            slant_m=float(row["min_slant_m"]),
+            horizontal_m=float(row["min_horizontal_m"]),
+            vertical_m=float(row["vertical_m"]),
+            lookahead_s=float(lookahead[pair]),
+        )
+        held = best.get(pair)
+        if held is None or (_RANK[severity], -candidate.tcpa_s) > (
+            _RANK[held.severity],
+            -held.tcpa_s,
+        ):
+            best[pair] = candidate
+    return list(best.values())
+
+
+__all__ = ["MAX_TURN_DEG_S", "Prediction", "predict", "projected"]

@@ -1,0 +1,216 @@
+"""The last few reports of every live track, in NumPy rings indexed by track slot.
+
+The archive detector needs, for a pair it starts to watch, every report of both tracks from the
+start of the segments that may bring them inside the volume. Those reports happened before the
+pair was known, so each track keeps its last ``depth`` reports (a fixed-size ring per slot, no
+per-track objects): enough when each track reports at least ``depth`` times less often than the
+other's longest interval (16 reports cover a 10 s AIS interval for a 1 Hz aircraft).
+"""
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from parley.tracks.schema import CANONICAL_SCHEMA
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+DEPTH = 16
+_VALUES = ("lat", "lon", "alt", "speed", "course", "vrate")
+
+
+class RecentReports:
+    """Rings of the last ``depth`` reports per slot (time, position, kinematics, transponder)."""
+
+    def __init__(self, capacity: int, depth: int = DEPTH) -> None:
+        self.depth = depth
+        self.count = np.zeros(capacity, dtype=np.int64)
+        self.t_us = np.full((capacity, depth), -1, dtype=np.int64)
+        self.off = np.zeros((capacity, depth), dtype=bool)
+        self.batch = np.full((capacity, depth), -1, dtype=np.int64)
+        self.batches = 0
+        self.spill: dict[str, np.ndarray] = {"slot": np.zeros(0, dtype=np.int64)}
+        self.batch_rows: dict[str, np.ndarray] = {"slot": np.zeros(0, dtype=np.int64)}
+        self.batch_slots = np.zeros(0, dtype=np.int64)
+        self.values = {name: np.full((capacity, depth), np.nan) for name in _VALUES}
+
+    def grow(self, capacity: int) -> None:
+        old = self.count.size
+        if capacity <= old:
+            return
+        self.count = np.concatenate([self.count, np.zeros(capacity - old, dtype=np.int64)])
+        pad = (capacity - old, self.depth)
+        self.t_us = np.concatenate([self.t_us, np.full(pad, -1, dtype=np.int64)])
+        self.off = np.concatenate([self.off, np.zeros(pad, dtype=bool)])
+        self.batch = np.concatenate([self.batch, np.full(pad, -1, dtype=np.int64)])
+        for name in _VALUES:
+            self.values[name] = np.concatenate([self.values[name], np.full(pad, np.nan)])
+
+    def add(
+        self,
+        slot: IntArray,
+        t_us: IntArray,
+        starts: IntArray,
+        values: dict[str, FloatArray],
+        off: BoolArray,
+    ) -> None:
+        """Append rows sorted by (slot, time); ``starts`` are the first rows of each slot's run."""
+        run = np.repeat(np.arange(starts.size), np.diff(np.concatenate([starts, [slot.size]])))
+        rank = np.arange(slot.size) - starts[run]
+        length = np.diff(np.concatenate([starts, [slot.size]]))[run]
+        keep = rank >= length - self.depth  # only the last ``depth`` of a long run matter
+        position = ((self.count[slot] + rank) % self.depth)[keep]
+        kept = slot[keep]
+        # what this batch overwrites stays readable until the next batch (to seed histories)
+        lost = self.t_us[kept, position] >= 0
+        self.spill = {
+            "slot": kept[lost],
+            "t_us": self.t_us[kept, position][lost],
+            "off": self.off[kept, position][lost],
+            **{name: self.values[name][kept, position][lost] for name in _VALUES},
+        }
+        # rows of runs longer than the ring never enter it: kept for this batch's boxes
+        dropped = ~keep
+        self.batch_rows = {
+            "slot": slot[dropped],
+            "t_us": t_us[dropped],
+            **{name: values[name][dropped] for name in _VALUES},
+        }
+        self.batch_slots = slot[starts]
+        self.t_us[kept, position] = t_us[keep]
+        self.off[kept, position] = off[keep]
+        self.batches += 1
+        self.batch[kept, position] = self.batches
+        for name in _VALUES:
+            self.values[name][kept, position] = values[name][keep]
+        self.count[slot[starts]] += np.diff(np.concatenate([starts, [slot.size]]))
+
+    def _before(self, n: int, cut_us: int) -> IntArray:
+        """Per slot: the time of its last report at or before ``cut_us`` (-1: none kept)."""
+        t = self.t_us[:n]
+        before = np.where((t >= 0) & (t <= cut_us), t, -1).max(axis=1)
+        spill_slot, spill_t = self.spill["slot"], self.spill.get("t_us", np.zeros(0))
+        inside = (spill_slot < n) & (spill_t <= cut_us)
+        np.maximum.at(before, spill_slot[inside], spill_t[inside])
+        return np.asarray(before)
+
+    def since(self, n: int, cut_us: int) -> BoolArray:
+        """Per slot (first ``n``): the reports at or after the last one at or before ``cut_us``."""
+        t = self.t_us[:n]
+        return np.asarray((t >= 0) & (t >= self._before(n, cut_us)[:, None]))
+
+    def boxes(
+        self,
+        n: int,
+        cut_us: int,
+        air: BoolArray,
+        fix: tuple[FloatArray, FloatArray, FloatArray, IntArray],
+        previous: tuple[FloatArray, FloatArray, FloatArray, IntArray],
+    ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+        """The box of each track's reports since ``cut_us`` (and the one before): every segment
+        it flew since then lies inside.
+
+        ``fix`` and ``previous`` (lat, lon, alt, time of the last two reports) give the box of
+        the tracks with at most one report since the cut; the rings, the others'.
+        """
+        lat, lon, alt = fix[0][:n], fix[1][:n], np.where(air, fix[2][:n], 0.0)
+        out = [lat.copy(), lat.copy(), lon.copy(), lon.copy(), alt.copy(), alt.copy()]
+        one_since = (fix[3][:n] > cut_us) & (previous[3][:n] >= 0)
+        for k, values in enumerate(
+            (previous[0][:n], previous[1][:n], np.where(air, previous[2][:n], 0.0))
+        ):
+            out[2 * k][one_since] = np.minimum(out[2 * k], values)[one_since]
+            out[2 * k + 1][one_since] = np.maximum(out[2 * k + 1], values)[one_since]
+        touched = previous[3][:n] > cut_us  # two reports or more since the cut: the ring
+        touched[self.batch_rows["slot"][self.batch_rows["slot"] < n]] = True
+        recent = np.flatnonzero(touched)
+        if recent.size == 0:
+            return out[0], out[1], out[2], out[3], out[4], out[5]
+        before = self._before(n, cut_us)
+        t = self.t_us[recent]
+        mask = (t >= 0) & (t >= before[recent][:, None])
+        extra = [rows for rows in (self.spill, self.batch_rows) if rows["slot"].size]
+        for k, name in enumerate(("lat", "lon", "alt")):
+            values = self.values[name][recent]
+            if name == "alt":
+                values = np.where(air[recent][:, None], values, 0.0)
+            lo, hi = out[2 * k], out[2 * k + 1]
+            lo[recent] = np.minimum(lo[recent], np.where(mask, values, np.inf).min(axis=1))
+            hi[recent] = np.maximum(hi[recent], np.where(mask, values, -np.inf).max(axis=1))
+            for rows in extra:
+                slot = rows["slot"]
+                use = (slot < n) & (rows["t_us"] >= before[np.minimum(slot, n - 1)])
+                if not use.any():
+                    continue
+                value = rows[name][use]
+                if name == "alt":
+                    value = np.where(air[slot[use]], value, 0.0)
+                np.minimum.at(lo, slot[use], value)
+                np.maximum.at(hi, slot[use], value)
+        return out[0], out[1], out[2], out[3], out[4], out[5]
+
+    def rows(
+        self,
+        slots: IntArray,
+        tracks: list[str],
+        cut_us: int,
+        sides: list[str],
+        air: BoolArray,
+        dark: BoolArray,
+    ) -> pl.DataFrame:
+        """Canonical rows of ``slots`` since ``cut_us`` (and the one before), as reported,
+        up to the last batch added (that batch's own rows are the caller's)."""
+        mask = self.since(int(slots.max()) + 1, cut_us)[slots] if slots.size else np.zeros((0, 0))
+        mask = mask & (self.batch[slots] != self.batches)
+        which, ring = np.nonzero(mask)
+        picked = slots[which]
+        values = {name: self.values[name][picked, ring] for name in _VALUES}
+        times = self.t_us[picked, ring]
+        off = self.off[picked, ring]
+        # and the reports this batch pushed out of the rings
+        before = self._before(int(slots.max()) + 1, cut_us) if slots.size else np.zeros(0)
+        position = {int(slot): k for k, slot in enumerate(slots.tolist())}
+        spilled = [
+            k
+            for k, (slot, t) in enumerate(
+                zip(
+                    self.spill["slot"].tolist(),
+                    self.spill.get("t_us", np.zeros(0)).tolist(),
+                    strict=True,
+                )
+            )
+            if slot in position and t >= before[slot]
+        ]
+        if spilled:
+            take = np.array(spilled, dtype=np.int64)
+            which = np.concatenate(
+                [which, [position[int(s)] for s in self.spill["slot"][take]]]
+            ).astype(np.int64)
+            times = np.concatenate([times, self.spill["t_us"][take]])
+            off = np.concatenate([off, self.spill["off"][take]])
+            values = {n: np.concatenate([values[n], self.spill[n][take]]) for n in _VALUES}
+
+        def optional(name: str) -> pl.Series:
+            return pl.Series(name, values[name]).fill_nan(None)
+
+        frame = pl.DataFrame(
+            {
+                "time": pl.Series(times).cast(pl.Datetime("us", "UTC")),
+                "track": pl.Series(tracks).gather(which),
+                "side": pl.Series(sides).gather(which),
+                "domain": np.where(air[which], "air", "sea"),
+                "lat": values["lat"],
+                "lon": values["lon"],
+                "alt_m": optional("alt"),
+                "speed_mps": optional("speed"),
+                "course_deg": optional("course"),
+                "vrate_mps": optional("vrate"),
+                "transponder": np.where(off | dark[which], "off", "on"),
+            }
+        )
+        return frame.select(pl.col(name).cast(CANONICAL_SCHEMA[name]) for name in frame.columns)
+
+
+__all__ = ["DEPTH", "RecentReports"]

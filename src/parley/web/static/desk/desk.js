@@ -1,0 +1,402 @@
+// The duty officer's desk: sign-in, then the map of the theatre and the warnings panel, kept
+// live by the node's event stream. Everything is loaded from this server (docs/desk.md).
+
+import * as maplibregl from "../vendor/maplibre-gl.mjs";
+import { formatDateTime, formatDistance, formatSpeed, formatTime } from "./format.js";
+import { applyTo, language, loadLanguages, setLanguage, t, tValue } from "./i18n.js";
+import { Picture } from "./picture.js";
+import { SEVERITY_COLOURS, SIDE_COLOURS, installSymbols, sideColour } from "./symbols.js";
+
+const API = "/api/v1";
+const USER_KEY = "parley.desk.user";
+const LIVE_EVENTS = {
+  "picture.updated": (picture, payload) => picture.updateTracks(payload),
+  "warning.raised": (picture, payload) => picture.warning(payload),
+  "warning.updated": (picture, payload) => picture.warning(payload),
+  "warning.withdrawn": (picture, payload) => picture.warning(payload),
+  "encounter.opened": (picture, payload) => picture.encounter(payload),
+  "encounter.updated": (picture, payload) => picture.encounter(payload),
+  "encounter.closed": (picture, payload) => picture.encounter(payload),
+};
+
+const desk = {
+  config: null,
+  user: null,
+  map: null,
+  picture: new Picture(),
+  stream: null,
+  selected: null,
+  renderPending: false,
+  mapReady: false,
+  detailBox: null, // [west, south, east, north] of the detailed basemap loaded, if any
+};
+// For the browser tests and for an officer's console: the state, read-only by convention.
+window.parleyDesk = desk;
+
+const $ = (selector) => document.querySelector(selector);
+
+async function api(path, options = {}) {
+  return fetch(`${API}${path}`, {
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json" },
+    ...options,
+  });
+}
+
+function may(action) {
+  const allowed = desk.config?.permissions?.[desk.user?.role] ?? [];
+  return allowed.includes(action);
+}
+
+// ---- sign-in ---------------------------------------------------------------------------------
+
+function showSignIn(message) {
+  $("#desk").hidden = true;
+  $("#sign-in").hidden = false;
+  $("#who").hidden = true;
+  $("#sign-out").hidden = true;
+  const error = $("#sign-in-error");
+  error.hidden = !message;
+  error.textContent = message ?? "";
+  $("#sign-in-form input[name=name]").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const form = event.target;
+  const body = JSON.stringify({ name: form.name.value, password: form.password.value });
+  let response;
+  try {
+    response = await api("/session", { method: "POST", body });
+  } catch {
+    showSignIn(t("error.unreachable"));
+    return;
+  }
+  if (!response.ok) {
+    const detail = (await response.json().catch(() => ({}))).detail ?? response.statusText;
+    showSignIn(t("signin.failed", { reason: typeof detail === "string" ? detail : response.status }));
+    return;
+  }
+  const answer = await response.json();
+  desk.user = { name: answer.name, role: answer.role };
+  sessionStorage.setItem(USER_KEY, JSON.stringify(desk.user));
+  form.password.value = "";
+  await openDesk();
+}
+
+async function signOut() {
+  await api("/session", { method: "DELETE" }).catch(() => null);
+  closeDesk();
+  showSignIn();
+}
+
+function closeDesk() {
+  desk.stream?.close();
+  desk.stream = null;
+  desk.user = null;
+  sessionStorage.removeItem(USER_KEY);
+  setLink("off");
+}
+
+// ---- the desk --------------------------------------------------------------------------------
+
+async function openDesk() {
+  $("#sign-in").hidden = true;
+  $("#desk").hidden = false;
+  $("#who").hidden = false;
+  $("#sign-out").hidden = false;
+  renderWho();
+  for (const element of document.querySelectorAll("[data-needs]")) {
+    element.hidden = !may(element.dataset.needs);
+  }
+  const canWatch = may("read-picture") && may("read-events");
+  $("#nothing-for-role").hidden = canWatch;
+  $("#map").hidden = !canWatch;
+  $("#status").hidden = !canWatch;
+  if (!canWatch) return;
+  if (!desk.map) await createMap();
+  connect();
+}
+
+async function createMap() {
+  const style = await (await fetch("/desk/static/desk/style.json")).json();
+  const [west, south, east, north] = desk.config.theatre;
+  const box = desk.config.basemap.join(",");
+  // MapLibre fetches in a worker: the URL must be absolute.
+  style.sources.basemap.data = new URL(`/desk/basemap.geojson?bbox=${box}`, location.href).href;
+  const map = new maplibregl.Map({
+    container: "map",
+    style,
+    bounds: [[west, south], [east, north]],
+    attributionControl: false,
+    fadeDuration: 0,
+    maxZoom: 15,
+  });
+  desk.map = map;
+  map.addControl(new maplibregl.NavigationControl({ showCompass: true }), "top-left");
+  map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: "Natural Earth" }));
+  installSymbols(map);
+  await new Promise((resolve) => map.once("load", resolve));
+  addLiveLayers(map);
+  map.on("moveend", () => loadDetail(map));
+  map.on("click", "tracks", (event) => showTrack(event.features[0].properties.id, event.lngLat));
+  map.on("mouseenter", "tracks", () => (map.getCanvas().style.cursor = "pointer"));
+  map.on("mouseleave", "tracks", () => (map.getCanvas().style.cursor = ""));
+  map.once("idle", () => {
+    desk.mapReady = true;
+    document.body.dataset.mapReady = "true";
+  });
+}
+
+// From zoom 7 the coastline of the theatre's basemap is too coarse: load the view's own (a box
+// half a view larger on each side, snapped to half degrees so that small moves reuse it).
+const DETAIL_ZOOM = 7;
+
+function loadDetail(map) {
+  if (map.getZoom() < DETAIL_ZOOM) return;
+  const view = map.getBounds();
+  const held = desk.detailBox;
+  if (held && view.getWest() >= held[0] && view.getSouth() >= held[1] && view.getEast() <= held[2] && view.getNorth() <= held[3]) return;
+  const width = view.getEast() - view.getWest();
+  const height = view.getNorth() - view.getSouth();
+  const down = (value) => Math.floor(value * 2) / 2;
+  const up = (value) => Math.ceil(value * 2) / 2;
+  const box = [
+    down(view.getWest() - width / 2),
+    Math.max(-85, down(view.getSouth() - height / 2)),
+    up(view.getEast() + width / 2),
+    Math.min(85, up(view.getNorth() + height / 2)),
+  ];
+  desk.detailBox = box;
+  map.getSource("basemap-detail").setData(new URL(`/desk/basemap.geojson?bbox=${box.join(",")}`, location.href).href);
+}
+
+function severityColour() {
+  const pairs = Object.entries(SEVERITY_COLOURS).flat();
+  return ["match", ["get", "severity"], ...pairs, "#8494a7"];
+}
+
+function sideColourExpression() {
+  const pairs = Object.entries(SIDE_COLOURS).flat();
+  return ["match", ["get", "side"], ...pairs, sideColour("other")];
+}
+
+function addLiveLayers(map) {
+  const empty = { type: "FeatureCollection", features: [] };
+  for (const name of ["trails", "warnings", "encounters", "tracks", "selection"]) {
+    map.addSource(name, { type: "geojson", data: empty });
+  }
+  map.addLayer({ id: "trails", type: "line", source: "trails",
+    paint: { "line-color": sideColourExpression(), "line-width": 1.5, "line-opacity": 0.55 } });
+  map.addLayer({ id: "warning-paths", type: "line", source: "warnings",
+    filter: ["all", ["==", ["geometry-type"], "LineString"], ["==", ["get", "part"], "path"]],
+    paint: { "line-color": severityColour(), "line-width": 1.2, "line-dasharray": [2, 2] } });
+  map.addLayer({ id: "warning-cpa-line", type: "line", source: "warnings",
+    filter: ["all", ["==", ["geometry-type"], "LineString"], ["==", ["get", "part"], "cpa"]],
+    paint: { "line-color": severityColour(), "line-width": 2.5 } });
+  map.addLayer({ id: "warning-cpa", type: "circle", source: "warnings",
+    filter: ["==", ["geometry-type"], "Point"],
+    paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2.5,
+      "circle-stroke-color": severityColour() } });
+  map.addLayer({ id: "encounters", type: "circle", source: "encounters",
+    paint: { "circle-radius": 11, "circle-color": severityColour(),
+      "circle-opacity": ["case", ["==", ["get", "state"], "closed"], 0.12, 0.3],
+      "circle-stroke-width": 2.5, "circle-stroke-color": severityColour() } });
+  map.addLayer({ id: "tracks", type: "symbol", source: "tracks",
+    layout: { "icon-image": ["get", "icon"], "icon-rotate": ["get", "course"],
+      "icon-rotation-alignment": "map", "icon-allow-overlap": true, "icon-ignore-placement": true } });
+  map.addLayer({ id: "selection", type: "circle", source: "selection",
+    paint: { "circle-radius": 18, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
+      "circle-stroke-color": "#ffffff" } });
+}
+
+// ---- the live picture ------------------------------------------------------------------------
+
+function setLink(state) {
+  const link = $("#link");
+  link.dataset.state = state;
+  link.dataset.i18n = `link.${state}`;
+  link.textContent = t(`link.${state}`);
+}
+
+function connect() {
+  desk.stream?.close();
+  const stream = new EventSource(`${API}/events`);
+  desk.stream = stream;
+  stream.addEventListener("open", () => {
+    setLink("live");
+    loadPicture();
+  });
+  stream.addEventListener("error", () => {
+    setLink(stream.readyState === EventSource.CLOSED ? "off" : "retry");
+    if (stream.readyState === EventSource.CLOSED) checkSession();
+  });
+  for (const [type, apply] of Object.entries(LIVE_EVENTS)) {
+    stream.addEventListener(type, (message) => {
+      apply(desk.picture, JSON.parse(message.data).payload);
+      scheduleRender();
+    });
+  }
+  stream.addEventListener("stream.reset", () => loadPicture());
+}
+
+async function checkSession() {
+  const response = await api("/identity").catch(() => null);
+  if (response && response.status === 401) {
+    closeDesk();
+    showSignIn(t("error.session"));
+  }
+}
+
+async function loadPicture() {
+  const response = await api("/picture").catch(() => null);
+  if (!response || !response.ok) return; // the events alone fill the picture
+  desk.picture.load(await response.json());
+  scheduleRender();
+}
+
+function scheduleRender() {
+  if (desk.renderPending) return;
+  desk.renderPending = true;
+  requestAnimationFrame(() => {
+    desk.renderPending = false;
+    render();
+  });
+}
+
+function render() {
+  const map = desk.map;
+  const picture = desk.picture;
+  if (map?.getSource("tracks")) {
+    map.getSource("tracks").setData(picture.tracksGeoJSON());
+    map.getSource("trails").setData(picture.trailsGeoJSON());
+    map.getSource("warnings").setData(picture.warningsGeoJSON());
+    map.getSource("encounters").setData(picture.encountersGeoJSON());
+  }
+  renderPanel();
+  renderStatus();
+}
+
+function renderStatus() {
+  $("#track-count").textContent = t("status.tracks", { n: desk.picture.tracks.size });
+  const time = desk.picture.time;
+  $("#picture-time").textContent = time ? `· ${t("status.time", { time: formatDateTime(time) })}` : "";
+}
+
+function renderWho() {
+  if (!desk.user) return;
+  $("#who").textContent = `${desk.user.name} (${tValue("role", desk.user.role)})`;
+}
+
+function renderPanel() {
+  const list = $("#alerts");
+  const items = desk.picture.alerts();
+  $("#panel-empty").hidden = items.length > 0;
+  list.replaceChildren(...items.map(alertItem));
+}
+
+function alertItem(item) {
+  const li = document.createElement("li");
+  li.dataset.key = item.key;
+  li.dataset.kind = item.kind;
+  li.dataset.severity = item.severity;
+  li.dataset.state = item.state;
+  li.classList.toggle("selected", desk.selected === item.key);
+  const title = t(item.kind === "warning" ? "warning.title" : "encounter.title");
+  const detail =
+    item.kind === "warning"
+      ? t("detail.cpa", { distance: formatDistance(item.distance), seconds: Math.round(item.seconds) })
+      : t("detail.min", { distance: formatDistance(item.distance), time: formatTime(item.cpaTime) });
+  li.append(
+    row("head", [span("what", `${title}: ${tValue("severity", item.severity)}`), span("state", t(`state.${item.state}`))]),
+    row("pair", [span("", `${item.a} ↔ ${item.b} · ${tValue("kind", item.pairKind)}`)]),
+    row("detail", [span("", detail)]),
+    row("when", [span("", formatTime(item.time))]),
+  );
+  li.addEventListener("click", () => select(item));
+  return li;
+}
+
+function row(name, children) {
+  const div = document.createElement("div");
+  div.className = name;
+  div.append(...children);
+  return div;
+}
+
+function span(name, text) {
+  const element = document.createElement("span");
+  if (name) element.className = name;
+  element.textContent = text;
+  return element;
+}
+
+function select(item) {
+  desk.selected = item.key;
+  const data = { type: "FeatureCollection", features: [] };
+  if (item.position) {
+    data.features.push({ type: "Feature", geometry: { type: "Point", coordinates: item.position }, properties: {} });
+    desk.map.flyTo({ center: item.position, zoom: Math.max(desk.map.getZoom(), 8), duration: 800 });
+  }
+  desk.map.getSource("selection").setData(data);
+  renderPanel();
+}
+
+function showTrack(id, lngLat) {
+  const held = desk.picture.tracks.get(id);
+  if (!held) return;
+  const r = held.row;
+  const lines = [
+    `<strong>${escapeHtml(r.callsign || id)}</strong> ${escapeHtml(id)}`,
+    `${t("track.side")}: ${escapeHtml(tValue("side", r.side))} · ${escapeHtml(tValue("domain", r.domain))}`,
+    r.type ? `${t("track.type")}: ${escapeHtml(r.type)}` : "",
+    `${t("track.speed")}: ${formatSpeed(r.speed_mps)} · ${t("track.course")}: ${Math.round(r.course_deg ?? 0)}°`,
+    r.domain === "air" && r.alt_m !== null ? `${t("track.alt")}: ${formatDistance(r.alt_m)}` : "",
+    r.transponder === "off" ? `<em>${t("track.dark")}</em>` : "",
+    formatTime(r.time),
+  ];
+  new maplibregl.Popup({ closeButton: true }).setLngLat(lngLat).setHTML(lines.filter(Boolean).join("<br>")).addTo(desk.map);
+}
+
+function escapeHtml(text) {
+  return String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// ---- start -----------------------------------------------------------------------------------
+
+function tickClock() {
+  $("#clock").textContent = formatDateTime(new Date().toISOString());
+}
+
+async function start() {
+  await loadLanguages();
+  desk.config = await (await fetch("/desk/config.json")).json();
+  $("#party").textContent = desk.config.party;
+  applyTo(document);
+  for (const button of document.querySelectorAll("[data-language]")) {
+    button.addEventListener("click", () => setLanguage(button.dataset.language));
+  }
+  document.addEventListener("languagechange", () => {
+    renderWho();
+    renderPanel();
+    renderStatus();
+    tickClock();
+    document.body.dataset.language = language();
+  });
+  $("#sign-in-form").addEventListener("submit", signIn);
+  $("#sign-out").addEventListener("click", signOut);
+  tickClock();
+  setInterval(tickClock, 1000);
+  const saved = JSON.parse(sessionStorage.getItem(USER_KEY) ?? "null");
+  const alive = saved && (await api("/identity").catch(() => null))?.ok;
+  if (alive) {
+    desk.user = saved;
+    await openDesk();
+  } else {
+    showSignIn();
+  }
+  document.body.dataset.language = language();
+}
+
+start();
