@@ -8,6 +8,9 @@ import pytest
 
 from parley.cli.main import run
 
+#: Nothing listens there: the test never reaches the peer.
+PEER_URL = "http://127.0.0.1:9"
+
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     code = run(list(args))
@@ -22,7 +25,10 @@ def test_escalate_fires_each_due_step_once(
         assert _run(capsys, "node", "init", directory, "--party", party)[0] == 0
         identity = _run(capsys, "node", "identity", directory)[1]
         (tmp_path / f"{party}.json").write_text(identity)
-    assert _run(capsys, "node", "trust", nato, str(tmp_path / "russia.json"), "--url", "x")[0] == 0
+    assert (
+        _run(capsys, "node", "trust", nato, str(tmp_path / "russia.json"), "--url", PEER_URL)[0]
+        == 0
+    )
     code, out = _run(capsys, "hotline", "send", nato, "-t", "test", "-f", "sequence=1", "--json")
     msg_id = json.loads(out)["msg_id"]
     later = (datetime.now(UTC) + timedelta(seconds=125)).isoformat()  # default deadline 120 s

@@ -157,7 +157,9 @@ class OffMachine:
     urls: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="session")
+# module scope: Playwright's sync API keeps an event loop running in the main thread while it is
+# open, and later tests (asyncio.run) must not find one
+@pytest.fixture(scope="module")
 def chromium_browser() -> Iterator["Browser"]:
     try:
         from playwright.sync_api import sync_playwright

@@ -22,7 +22,7 @@ def report(
 ) -> None:
     """Write the report: counts per class, month and area with plots; each incident with both
     parties' accounts, its map and its hotline exchange; the joint checkpoint of both logs."""
-    # imported here: matplotlib and WeasyPrint take seconds to load, and only this command needs them
+    # imported here: matplotlib and WeasyPrint take seconds to load; only this command needs them
     from parley.incidents.report import report_format, write_report
     from parley.incidents.report_collect import collect_report_data, parse_report_time
 
