@@ -1,5 +1,6 @@
 """The hotline glue: an activity as template 4 and back, amendments, unreadable notifications."""
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -7,6 +8,7 @@ from activity_files import carry, exercise, write_json
 
 from parley.activities.files import read_activity_file
 from parley.activities.model import ActivityError
+from parley.activities.thresholds import assess
 from parley.hotline.node import load_node
 from parley.incidents.activity_link import (
     add_activities,
@@ -23,6 +25,7 @@ def test_the_template_fields_of_an_activity(tmp_path: Path) -> None:
     assert notification_fields(activity) == {
         "activity_id": "baltops-27",
         "kind": "exercise",
+        "notice": "planned",
         "area": "54.5N 14E, 54.5N 16.5E, 55.6N 16.5E, 55.6N 14E",
         "start": "2099-06-01T06:00:00Z",
         "end": "2099-06-14T18:00:00Z",
@@ -64,3 +67,31 @@ def test_amendments_and_unreadable_notifications(paired: tuple[Path, Path], tmp_
     assert (held.origin, held.party, held.declared.troops) == ("peer", "nato", 12_000)
     assert held.msg_id == amendment_id
     assert held.notified_at == first.notified_at  # an amendment does not make it late
+
+
+def test_a_snap_exercise_stays_a_snap_exercise_at_the_peer(
+    paired: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Notified when it starts, a snap exercise is on time on both desks: the notice travels."""
+    nato_dir, russia_dir = paired
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    snap = exercise(
+        id="snap-1",
+        notice="snap",
+        start=start.isoformat().replace("+00:00", "Z"),
+        end=(start + timedelta(days=2)).isoformat().replace("+00:00", "Z"),
+        declared={"troops": 30_000},
+    )
+    with load_node(nato_dir) as nato:
+        path = write_json(tmp_path / "s.json", snap)
+        add_activities(nato, read_activity_file(path, party="nato"))
+        sent = notify_activity(nato, "snap-1")
+        assert notification_fields(sent)["notice"] == "snap"
+        with load_node(russia_dir) as russia:
+            carry(nato, russia, tmp_path)
+            sync_activities(russia)
+            [held] = stored_activities(russia)
+    assert (held.notice, held.origin) == ("snap", "peer")
+    assessment = assess(held)
+    assert assessment.notifiable_by == ("troops",)
+    assert not assessment.late

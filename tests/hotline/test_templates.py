@@ -28,7 +28,7 @@ from parley.hotline.templates import (
     validate_fields,
 )
 
-GOLDEN_CATALOGUE_HASH = "693cb2eb0abdcbb1a85c043b54a22a331c36d3d741df214815aacea43c39bd0f"
+GOLDEN_CATALOGUE_HASH = "5e3fed1972c5a165dc0841fd4d7a94520bce5d52dd09e129e891958bcc9c3302"
 MSG = "01HWTHJ2T8AAAAAAAAAAAAAAAA"
 FINGERPRINT = " ".join(["3f2a"] * 16)
 
@@ -55,6 +55,7 @@ FULL: dict[int, dict[str, str]] = {
     4: {
         "activity_id": "EX-2024-05",
         "kind": "exercise",
+        "notice": "planned",
         "area": "Polygon bounded by 54N 18E, 55N 18E, 55N 20E, 54N 20E",
         "start": "2024-05-10T06:00:00Z",
         "end": "2024-05-12T18:00:00Z",
@@ -133,6 +134,7 @@ def test_known_renderings() -> None:
     assert render(4, required_only(4), "ru") == (
         "УВЕДОМЛЕНИЕ О ПЛАНИРУЕМОЙ ВОЕННОЙ ДЕЯТЕЛЬНОСТИ № EX-2024-05\n"
         "Вид деятельности: военные учения\n"
+        "Порядок уведомления: плановая, с заблаговременным уведомлением\n"
         "Район: Polygon bounded by 54N 18E, 55N 18E, 55N 20E, 54N 20E\n"
         "Период (UTC): с 2024-05-10T06:00:00Z по 2024-05-12T18:00:00Z"
     )

@@ -71,6 +71,12 @@ ACTIVITY_KIND = (
     Choice("exercise", "military exercise", "военные учения"),
     Choice("flight", "flight activity", "полёты авиации"),
 )
+#: How an activity was notified: in advance (planned) or when it began (snap, Vienna Document
+#: 2011 §41), so that the receiving desk judges lateness as the sender declared it.
+NOTICE = (
+    Choice("planned", "planned, notified in advance", "плановая, с заблаговременным уведомлением"),
+    Choice("snap", "snap, notified at its start", "внезапная, уведомление в момент начала"),
+)
 LANGUAGE_NAME = (Choice("en", "English", "английский"), Choice("ru", "Russian", "русский"))
 
 CATALOGUE: tuple[Template, ...] = (
@@ -174,6 +180,7 @@ CATALOGUE: tuple[Template, ...] = (
         (
             _line("activity_id", max_length=64),
             FieldSpec("kind", "choice", choices=ACTIVITY_KIND),
+            FieldSpec("notice", "choice", choices=NOTICE),
             _line("area", max_length=500),
             FieldSpec("start", "time"),
             FieldSpec("end", "time"),
@@ -187,6 +194,7 @@ CATALOGUE: tuple[Template, ...] = (
         (
             "NOTIFICATION OF A PLANNED MILITARY ACTIVITY No. {activity_id}",
             "Type of activity: {kind}",
+            "Notice: {notice}",
             "Area: {area}",
             "Period (UTC): from {start} to {end}",
             "Personnel: {troops}",
@@ -199,6 +207,7 @@ CATALOGUE: tuple[Template, ...] = (
         (
             "УВЕДОМЛЕНИЕ О ПЛАНИРУЕМОЙ ВОЕННОЙ ДЕЯТЕЛЬНОСТИ № {activity_id}",
             "Вид деятельности: {kind}",
+            "Порядок уведомления: {notice}",
             "Район: {area}",
             "Период (UTC): с {start} по {end}",
             "Численность личного состава: {troops}",

@@ -10,8 +10,8 @@
 * :func:`mark_notified_activities` gives an encounter whose closest approach lies inside a
   notified activity's area and time window the reason ``notified-activity``.
 
-Template 4 carries no planned/snap field and no name: a received notification is ``planned``
-unless the catalogue gains a ``notice`` field (used here as soon as it exists).
+Template 4 carries the notice (planned or snap) but no name: a received activity is named by
+its id.
 """
 
 from collections.abc import Sequence
@@ -106,8 +106,7 @@ def notification_fields(activity: Activity) -> dict[str, str]:
         figure = activity.declared.figure(force)
         if figure is not None:
             fields[name] = str(figure)
-    if spec.field("notice") is not None:
-        fields["notice"] = activity.notice
+    fields["notice"] = activity.notice
     return fields
 
 
