@@ -10,6 +10,16 @@ covering the message) is stored in nato's database, read with a read-only SQLite
 polled every millisecond; then sends as fast as one client can, sequentially, and times how long
 the receipts take to catch up. Every process started is stopped in a ``finally`` block.
 
+Part 3 (``--clients N``, default 8) compares the code before and after group commit in one run:
+the same loopback pair, once with the servers importing ``src/`` as committed at ``HEAD`` (copied
+out with ``git archive``, read-only; or ``--before-src DIR``) and once with the working tree,
+alternating ``--rounds`` times. N clients, each signed in on its own connection, POST
+``--per-client`` messages one after the other, all clients at once; a poller stamps when each
+receipt arrives. It reports messages/s recorded (until the last POST returned) and delivered
+(until the last receipt), recorded and delivered p50/p99, and the CPU seconds both server
+processes used per message (``/proc/PID/stat``), the robust figure on a loaded machine.
+``--concurrent-only`` runs only this part.
+
 Targets (issue 4): recorded p99 < 20 ms, delivered p99 < 100 ms, >= 500 messages/s.
 
     .venv/bin/python bench/bench_hotline.py            # about 3 minutes
@@ -22,6 +32,7 @@ import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import shutil
 import signal
@@ -30,6 +41,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -44,6 +56,8 @@ from parley.hotline.node import Node, init_node
 
 OFFICER, PASSWORD = "bench-officer", "bench password 1234"
 WAIT_S = 30.0
+#: Two servers importing FastAPI, uvicorn and the node code take 15-20 s on a loaded machine.
+START_WAIT_S = 180.0
 POLL_S = 0.001
 PARLEY = (sys.executable, "-m", "parley")
 ADD_OPTIONS = ("--role", "duty-officer", "--password-stdin")
@@ -139,8 +153,14 @@ def add_officer(directory: Path) -> bool:
 
 
 @contextmanager
-def running_servers(directories: Sequence[Path], ports: Sequence[int]) -> Iterator[None]:
+def running_servers(
+    directories: Sequence[Path], ports: Sequence[int], src: Path | None = None
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``parley serve`` on each directory; with ``src``, importing that copy of the package."""
     processes: list[subprocess.Popen[bytes]] = []
+    env = None
+    if src is not None:
+        env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     try:
         for directory, port in zip(directories, ports, strict=True):
             command = [*PARLEY, "serve", str(directory), "--port", str(port)]
@@ -148,8 +168,10 @@ def running_servers(directories: Sequence[Path], ports: Sequence[int]) -> Iterat
             command += ["--no-hourly-test"]
             log = open(directory.parent / f"{directory.name}.log", "ab")  # noqa: SIM115
             with log:
-                processes.append(subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT))
-        yield
+                processes.append(
+                    subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+                )
+        yield processes
     finally:
         for process in processes:
             if process.poll() is None:
@@ -162,14 +184,14 @@ def running_servers(directories: Sequence[Path], ports: Sequence[int]) -> Iterat
                 process.wait()
 
 
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
+def wait_for(condition: Callable[[], Any], what: str, wait_s: float = WAIT_S) -> Any:
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(POLL_S)
-    raise SystemExit(f"timed out after {WAIT_S} s waiting for {what}")
+    raise SystemExit(f"timed out after {wait_s} s waiting for {what}")
 
 
 class Officer:
@@ -204,7 +226,9 @@ class Receipts:
     """nato's database read-only: which own seq a msg_id has, and the receipted size."""
 
     def __init__(self, database: Path, log_id: str) -> None:
-        self.db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=WAIT_S)
+        self.db = sqlite3.connect(
+            f"file:{database}?mode=ro", uri=True, timeout=WAIT_S, check_same_thread=False
+        )
         self.log_id = log_id
 
     def seq(self, msg_id: str) -> int:
@@ -231,7 +255,7 @@ def part_loopback(root: Path, one_by_one: int, burst: int) -> dict[str, Any]:
     sign_in = all([add_officer(nato_dir), add_officer(russia_dir)])
     with running_servers((nato_dir, russia_dir), ports):
         officer = Officer(ports[0], sign_in)
-        wait_for(officer.ready, "nato resynced")
+        wait_for(officer.ready, "nato resynced", START_WAIT_S)
         log_id = str(officer.api.get("/api/v1/identity").json()["log_id"])
         receipts = Receipts(nato_dir / "node.db", log_id)
         try:
@@ -269,6 +293,234 @@ def part_loopback(root: Path, one_by_one: int, burst: int) -> dict[str, Any]:
         "burst_rate": burst / sent_s,
         "burst_receipted_rate": burst / drained_s,
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ReceiptPoller:
+    """A thread reading nato's receipted size every millisecond: when each size first held."""
+
+    def __init__(self, receipts: Receipts) -> None:
+        self.receipts = receipts
+        self.timeline: list[tuple[float, int]] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+
+    def _poll(self) -> None:
+        while not self.stop.is_set():
+            self._read()
+            time.sleep(POLL_S)
+        self._read()  # a receipt seen by the caller just before it stopped the poller
+
+    def _read(self) -> None:
+        now, held = time.perf_counter(), self.receipts.receipted_size()
+        if not self.timeline or self.timeline[-1][1] != held:
+            self.timeline.append((now, held))
+
+    def delivered_at(self, seq: int) -> float:
+        """When a receipt first covered own entry ``seq``."""
+        return next(at for at, size in self.timeline if size > seq)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.receipts.close()
+
+
+def concurrent_round(
+    root: Path, src: Path | None, clients: int, per_client: int
+) -> dict[str, float]:
+    """N signed-in clients POSTing at once to nato; rates, latencies and server CPU."""
+    ports = free_port(), free_port()
+    nato_dir, russia_dir = make_pair(root, *(f"http://127.0.0.1:{p}" for p in ports))
+    sign_in = all([add_officer(nato_dir), add_officer(russia_dir)])
+    with running_servers((nato_dir, russia_dir), ports, src) as processes:
+        officers = [Officer(ports[0], sign_in) for _ in range(clients)]
+        for officer in officers:
+            wait_for(officer.ready, "nato resynced", START_WAIT_S)
+        log_id = str(officers[0].api.get("/api/v1/identity").json()["log_id"])
+        receipts = Receipts(nato_dir / "node.db", log_id)
+        try:
+            for warm in range(10):
+                wait_for(receipts.covering(receipts.seq(officers[0].send(warm))), "warm-up")
+            poller = ReceiptPoller(Receipts(nato_dir / "node.db", log_id))
+            sent: list[tuple[str, float, float]] = []  # msg_id, POST start, POST end
+
+            def client(officer: Officer, first: int) -> None:
+                for sequence in range(first, first + per_client):
+                    start = time.perf_counter()
+                    msg_id = officer.send(sequence)
+                    sent.append((msg_id, start, time.perf_counter()))
+
+            cpu_before = sum(cpu_seconds(p.pid) for p in processes)
+            threads = [
+                threading.Thread(target=client, args=(officer, 1000 * (n + 1)))
+                for n, officer in enumerate(officers)
+            ]
+            start = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            recorded_s = time.perf_counter() - start
+            last_seq = max(receipts.seq(msg_id) for msg_id, _, _ in sent)
+            wait_for(receipts.covering(last_seq), "the receipts of the concurrent sends")
+            delivered_s = time.perf_counter() - start
+            cpu_s = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
+            poller.close()
+            recorded = [end - begin for _, begin, end in sent]
+            delivered = [poller.delivered_at(receipts.seq(m)) - begin for m, begin, _ in sent]
+        finally:
+            receipts.close()
+            for officer in officers:
+                officer.api.close()
+    count = len(sent)
+    return {
+        "messages": count,
+        "recorded_rate": count / recorded_s,
+        "delivered_rate": count / delivered_s,
+        "recorded_p50_ms": percentile(recorded, 0.5) * 1000,
+        "recorded_p99_ms": percentile(recorded, 0.99) * 1000,
+        "delivered_p50_ms": percentile(delivered, 0.5) * 1000,
+        "delivered_p99_ms": percentile(delivered, 0.99) * 1000,
+        "cpu_ms_per_message": cpu_s * 1000 / count,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def threads_worker(root: Path, clients: int, per_client: int) -> dict[str, float]:
+    """In this process: a fresh pair, then ``clients`` threads calling ``Node.send`` at once."""
+    from parley.hotline.node import load_node
+
+    nato_dir, _ = make_pair(root, "http://127.0.0.1:9", "http://127.0.0.1:9")
+    with load_node(nato_dir) as node:
+        timed_sends(node, 20)
+        latencies: list[float] = []
+
+        def client(first: int) -> None:
+            latencies.extend(timed_sends(node, per_client, first))
+
+        threads = [threading.Thread(target=client, args=(1000 * (n + 1),)) for n in range(clients)]
+        cpu_start, start = time.process_time(), time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed, cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+    return {
+        "rate": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "cpu_ms_per_message": cpu_s * 1000 / len(latencies),
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def threads_round(root: Path, src: Path | None, clients: int, per_client: int) -> dict[str, Any]:
+    """:func:`threads_worker` in a child process importing ``src`` (None: the working tree)."""
+    env = dict(os.environ)
+    if src is not None:
+        env["PYTHONPATH"] = f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    command = [sys.executable, __file__, "--threads-worker", str(root)]
+    command += ["--clients", str(clients), "--per-client", str(per_client)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def head_source(root: Path) -> Path:
+    """``src/`` as committed at HEAD, copied out with ``git archive`` (the repository unchanged)."""
+    target = root / "head"
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(benchlib.REPO), "archive", "HEAD", "src"],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target / "src"
+
+
+def part_concurrent(
+    root: Path, before_src: Path | None, clients: int, per_client: int, rounds: int
+) -> dict[str, Any]:
+    before = before_src if before_src is not None else head_source(root)
+    results: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    threads: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    for index in range(rounds):
+        for label, src in (("before", before), ("after", None)):
+            where = root / f"{label}-{index}"
+            threads[label].append(threads_round(where / "threads", src, clients, per_client))
+            results[label].append(concurrent_round(where / "api", src, clients, per_client))
+    return {"clients": clients, "per_client": per_client, "rounds": results, "threads": threads}
+
+
+CONCURRENT_HEADER = (
+    "round",
+    "code",
+    "load",
+    "recorded /s",
+    "delivered /s",
+    "recorded p50 / p99 ms",
+    "delivered p50 / p99 ms",
+    "server CPU ms / msg",
+)
+
+THREADS_HEADER = ("round", "code", "load", "sends /s", "p50 / p99 ms", "CPU ms / send")
+
+
+def concurrent_report(concurrent: dict[str, Any]) -> str:
+    rows = []
+    rounds = concurrent["rounds"]
+    for index in range(len(rounds["after"])):
+        for label in ("before", "after"):
+            r = rounds[label][index]
+            rows.append(
+                [
+                    str(index + 1),
+                    "HEAD (one transaction per send)" if label == "before" else "group commit",
+                    f"{r['load_average']:.1f}",
+                    f"{r['recorded_rate']:.0f}",
+                    f"{r['delivered_rate']:.0f}",
+                    f"{r['recorded_p50_ms']:.1f} / {r['recorded_p99_ms']:.1f}",
+                    f"{r['delivered_p50_ms']:.1f} / {r['delivered_p99_ms']:.1f}",
+                    f"{r['cpu_ms_per_message']:.2f}",
+                ]
+            )
+    title = (
+        f"{concurrent['clients']} clients x {concurrent['per_client']} POSTs at once "
+        "(load: 1-minute load average after the round)"
+    )
+    thread_rows = []
+    for index in range(len(rounds["after"])):
+        for label in ("before", "after"):
+            r = concurrent["threads"][label][index]
+            thread_rows.append(
+                [
+                    str(index + 1),
+                    "HEAD (one transaction per send)" if label == "before" else "group commit",
+                    f"{r['load_average']:.1f}",
+                    f"{r['rate']:.0f}",
+                    f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}",
+                    f"{r['cpu_ms_per_message']:.2f}",
+                ]
+            )
+    threads_title = (
+        f"{concurrent['clients']} threads x {concurrent['per_client']} Node.send at once, "
+        "in one process"
+    )
+    return "\n\n".join(
+        [
+            threads_title,
+            markdown_table(THREADS_HEADER, thread_rows),
+            title,
+            markdown_table(CONCURRENT_HEADER, rows),
+        ]
+    )
 
 
 def verdict(met: bool) -> str:
@@ -314,22 +566,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--one-by-one", type=int, default=300, help="messages timed to receipt")
     parser.add_argument("--burst", type=int, default=500, help="messages POSTed back to back")
     parser.add_argument("--profile", action="store_true", help="cProfile 300 more sends")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent API clients (0: skip)")
+    parser.add_argument("--per-client", type=int, default=50, help="POSTs by each client")
+    parser.add_argument("--rounds", type=int, default=2, help="before/after pairs, alternated")
+    parser.add_argument("--before-src", type=Path, help="src/ of the code before (default HEAD)")
+    parser.add_argument("--concurrent-only", action="store_true", help="only the clients part")
+    parser.add_argument("--threads-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.threads_worker is not None:
+        print(json.dumps(threads_worker(args.threads_worker, args.clients, args.per_client)))
+        return 0
     facts = benchlib.machine()
     benchlib.WORKDIR.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="hotline-", dir=benchlib.WORKDIR))
+    results: dict[str, Any] = {"machine": facts}
     try:
-        send = part_send(root / "send", args.sends, args.profile)
-        loopback = part_loopback(root / "loopback", args.one_by_one, args.burst)
+        if not args.concurrent_only:
+            results["send"] = part_send(root / "send", args.sends, args.profile)
+            results["loopback"] = part_loopback(root / "loopback", args.one_by_one, args.burst)
+        if args.clients > 0:
+            results["concurrent"] = part_concurrent(
+                root / "concurrent", args.before_src, args.clients, args.per_client, args.rounds
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(report(facts, send, loopback))
-    if send["profile"]:
-        print("\ncProfile of 300 sends (cumulative):\n")
-        print(send["profile"])
-    (benchlib.WORKDIR / "hotline.json").write_text(
-        json.dumps({"machine": facts, "send": send, "loopback": loopback}, indent=2)
-    )
+    if "send" in results:
+        print(report(facts, results["send"], results["loopback"]))
+        if results["send"]["profile"]:
+            print("\ncProfile of 300 sends (cumulative):\n")
+            print(results["send"]["profile"])
+    if "concurrent" in results:
+        print(f"\nload average at start {facts['load_average']}; {facts['date']}\n")
+        print(concurrent_report(results["concurrent"]))
+    (benchlib.WORKDIR / "hotline.json").write_text(json.dumps(results, indent=2))
     return 0
 
 

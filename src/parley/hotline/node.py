@@ -4,20 +4,27 @@ A node directory holds ``node.toml``, ``key.pem`` and ``node.db`` (see :mod:`.co
 is one database transaction: the entry exactly as signed, its outbox row, a new signed checkpoint
 of our log and an audit row commit together or not at all, before :meth:`Node.send` returns.
 
+**Group commit.** Sends that arrive while another is being written (several API requests at once)
+wait for it and are then written together (:class:`GroupCommit`): each entry signed and chained
+as before, with its own outbox row, audit row and escalation timers, one signed checkpoint at the
+batch's size, one transaction and so one set of fsyncs. Each caller gets its msg_id only after the
+transaction has committed; if it fails, every caller of the batch gets the error and none of the
+batch is recorded. A send alone (the usual case) is a batch of one, exactly as before.
+
 The first entry of every log (seq 0) records the template catalogue the node speaks
 (:func:`parley.hotline.templates.catalogue_record`), so both logs hold the catalogue's hash.
 """
 
 import hashlib
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from parley.errors import ConfigError
+from parley.errors import ConfigError, ParleyError
 from parley.hotline import escalation, records
 from parley.hotline.bundle import (
     ExportSummary,
@@ -61,6 +68,9 @@ from parley.store.migrate import current_revision, upgrade_to_head
 TEMPLATE_TYPES = {5: "ack", 6: "test", 8: "key-rotation"}
 ACK_TEMPLATE = 5
 FREE_TEXT_TEMPLATE = 9
+#: The most sends written in one transaction: bounds a batch's latency and a bundle's growth
+#: between two checkpoints (a push may stop only at a checkpoint).
+MAX_BATCH = 64
 
 
 class NodeError(HotlineError):
@@ -81,6 +91,81 @@ class LogView:
         }
 
 
+@dataclass(slots=True, eq=False)
+class PendingSend:
+    """One caller's send waiting in a :class:`GroupCommit`: what to write, then its outcome."""
+
+    values: dict[str, Any]
+    reply_to: str | None = None
+    signed: SignedEntry | None = None
+    error: BaseException | None = None
+    done: bool = False
+    lead: bool = False
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    def outcome(self) -> SignedEntry:
+        if self.error is not None:
+            raise self.error
+        assert self.signed is not None  # a finished send without an error was written
+        return self.signed
+
+
+class GroupCommit:
+    """Leader-follower group commit of the sends of one process.
+
+    The first caller to arrive while nothing is being written leads: it takes up to ``max_batch``
+    waiting sends (its own first) and writes them with ``write_batch`` in one transaction. Callers
+    arriving meanwhile wait; when the batch is done, the oldest of them leads the next batch with
+    everyone who queued up behind it. ``write_batch`` sets each send's ``signed`` or ``error``;
+    an exception out of it (the transaction failed) becomes the error of every send of the batch
+    that has none, and none of them is reported written.
+    """
+
+    def __init__(
+        self, write_batch: Callable[[Sequence[PendingSend]], None], max_batch: int = MAX_BATCH
+    ) -> None:
+        self._write_batch = write_batch
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._waiting: list[PendingSend] = []
+        self._writing = False
+
+    def submit(self, pending: PendingSend) -> SignedEntry:
+        """Write one send (with whoever else is waiting); its entry once durable."""
+        with self._lock:
+            self._waiting.append(pending)
+            if not self._writing:
+                self._writing = pending.lead = True
+        if not pending.lead:
+            pending.ready.wait()
+        if not pending.done:
+            self._lead()
+        return pending.outcome()
+
+    def _lead(self) -> None:
+        with self._lock:
+            batch = self._waiting[: self._max_batch]
+            del self._waiting[: self._max_batch]
+        try:
+            self._write_batch(batch)
+        except BaseException as exc:
+            for pending in batch:
+                if pending.error is None:
+                    pending.error = exc
+        finally:
+            with self._lock:
+                successor = self._waiting[0] if self._waiting else None
+                if successor is None:
+                    self._writing = False
+                else:
+                    successor.lead = True
+            for pending in batch:
+                pending.done = True
+                pending.ready.set()
+            if successor is not None:
+                successor.ready.set()
+
+
 class Node:
     """An opened node directory. Use :func:`init_node` or :func:`load_node` to get one."""
 
@@ -98,6 +183,7 @@ class Node:
         self._tree_lock = threading.Lock()
         #: The peer's log as last verified, so that an import checks only the new entries.
         self.peer_replica = PeerReplicaCache()
+        self._group_commit = GroupCommit(self._write_sends)
 
     def __enter__(self) -> "Node":
         return self
@@ -185,12 +271,26 @@ class Node:
         }
         self._require_peer()
         require_resynced(self.directory)
+        return self._group_commit.submit(PendingSend(entry_values, reply_to)).msg_id
+
+    def _write_sends(self, batch: Sequence[PendingSend]) -> None:
+        """One transaction for a batch of sends: each checked, signed, stored and scheduled."""
+        policy = escalation.load_policy(self.directory)
         with write(self.engine) as connection:
-            if reply_to is not None and records.msg_id_log(connection, reply_to) is None:
-                raise NodeError(f"--reply-to {reply_to}: no such message in either log")
-            signed = self._append(connection, entry_values, "send")
-            escalation.schedule(connection, signed, escalation.load_policy(self.directory))
-        return signed.msg_id
+            for pending in batch:
+                reply_to = pending.reply_to
+                if reply_to is not None and records.msg_id_log(connection, reply_to) is None:
+                    pending.error = NodeError(
+                        f"--reply-to {reply_to}: no such message in either log"
+                    )
+            valid = [pending for pending in batch if pending.error is None]
+            outcomes = self._append_batch(connection, [p.values for p in valid], "send")
+            for pending, outcome in zip(valid, outcomes, strict=True):
+                if isinstance(outcome, SignedEntry):
+                    pending.signed = outcome
+                    escalation.schedule(connection, outcome, policy)
+                else:
+                    pending.error = outcome
 
     def ack(self, msg_id: str) -> str:
         """Acknowledge a message of the peer (an ACK entry in our log); the ACK's msg_id."""
@@ -283,41 +383,65 @@ class Node:
         self, connection: Connection, values: Mapping[str, Any], action: str
     ) -> SignedEntry:
         """Sign the next entry of our log and store it with its outbox row and checkpoint."""
+        (outcome,) = self._append_batch(connection, [values], action)
+        if isinstance(outcome, ParleyError):
+            raise outcome
+        return outcome
+
+    def _append_batch(
+        self, connection: Connection, batch: Sequence[Mapping[str, Any]], action: str
+    ) -> list[SignedEntry | ParleyError]:
+        """Sign the next entries of our log, in order, and store them with their outbox and audit
+        rows and one checkpoint at the new size. An entry the catalogue refuses gets its error in
+        its place of the result and takes no seq; the others are written."""
         now = self.clock()
         tree, head_hash = self._own_head(connection)
         peer_head = (
             records.latest_checkpoint(connection, self.peer_log_id) if self.config.peer else None
         )
-        msg_id, time = self._ids.stamp()
-        signed = sign_entry(
-            self.key,
-            seq=tree.size,
-            prev_hash=head_hash,
-            msg_id=msg_id,
-            time=time,
-            catalogue_version=CATALOGUE_VERSION,
-            peer_ref=None
-            if peer_head is None
-            else {"size": peer_head.size, "root": peer_head.root},
-            **values,
-        )
-        check_entry(signed.entry)
-        records.insert_entry(connection, signed, now)
-        records.add_to_outbox(connection, self.log_id, signed.seq)
-        tree.append_entry(signed.signed_bytes)
-        root = tree.root().hex()
+        peer_ref = None if peer_head is None else {"size": peer_head.size, "root": peer_head.root}
+        outcomes: list[SignedEntry | ParleyError] = []
+        written: list[SignedEntry] = []
+        for values in batch:
+            msg_id, time = self._ids.stamp()
+            try:
+                signed = sign_entry(
+                    self.key,
+                    seq=tree.size,
+                    prev_hash=head_hash,
+                    msg_id=msg_id,
+                    time=time,
+                    catalogue_version=CATALOGUE_VERSION,
+                    peer_ref=peer_ref,
+                    **values,
+                )
+                check_entry(signed.entry)
+            except ParleyError as exc:
+                outcomes.append(exc)
+                continue
+            tree.append_entry(signed.signed_bytes)
+            head_hash = signed.entry_hash
+            outcomes.append(signed)
+            written.append(signed)
+        if not written:
+            return outcomes
+        records.insert_entries(connection, written, now)
+        records.add_many_to_outbox(connection, self.log_id, (s.seq for s in written))
         note = sign_note(
             Checkpoint(self.log_id, tree.size, tree.root()).body(), self.log_id, self.key
         )
-        records.insert_checkpoint(connection, self.log_id, tree.size, root, note, now)
-        records.add_audit(
+        records.insert_checkpoint(connection, self.log_id, tree.size, tree.root().hex(), note, now)
+        records.add_audits(
             connection,
             now,
             self.config.party,
             action,
-            f"seq {signed.seq} {signed.entry.type} template {signed.entry.template} {msg_id}",
+            (
+                f"seq {s.seq} {s.entry.type} template {s.entry.template} {s.entry.msg_id}"
+                for s in written
+            ),
         )
-        return signed
+        return outcomes
 
 
 def signed_part(raw: bytes) -> bytes:
@@ -401,10 +525,13 @@ def load_node(directory: Path, *, clock: Clock = utc_now) -> Node:
 
 __all__ = [
     "ACK_TEMPLATE",
+    "MAX_BATCH",
     "TEMPLATE_TYPES",
+    "GroupCommit",
     "LogView",
     "Node",
     "NodeError",
+    "PendingSend",
     "init_node",
     "load_node",
     "resolve_template",

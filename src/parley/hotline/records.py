@@ -1,11 +1,16 @@
-"""Reading and writing a node's rows; every function works inside the caller's transaction."""
+"""Reading and writing a node's rows; every function works inside the caller's transaction.
 
-from collections.abc import Sequence
+The statements on the send path are built once at import (with bound parameters) rather than at
+every call: SQLAlchemy then finds each one's compiled form in its cache without rebuilding and
+hashing a new statement object, and a batch of rows goes to the driver as one ``executemany``.
+"""
+
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, update
 
 from parley.hotline.chain import EquivocationEvidence
 from parley.hotline.entry import SignedEntry
@@ -67,21 +72,51 @@ def set_frozen(connection: Connection, log_id: str, frozen: bool) -> None:
     connection.execute(update(schema.logs).where(schema.logs.c.id == log_id).values(frozen=frozen))
 
 
-def insert_entry(connection: Connection, signed: SignedEntry, received_at: datetime) -> None:
-    entry = signed.entry
-    connection.execute(
-        insert(schema.entries).values(
-            log_id=entry.log_id,
-            seq=entry.seq,
-            raw=signed.raw,
-            entry_hash=signed.entry_hash,
-            msg_id=entry.msg_id,
-            type=entry.type,
-            template=entry.template,
-            in_reply_to=entry.in_reply_to,
-            received_at=received_at,
-        )
+_INSERT_ENTRY = insert(schema.entries)
+_INSERT_OUTBOX = insert(schema.outbox)
+_INSERT_CHECKPOINT = insert(schema.checkpoints)
+_INSERT_AUDIT = insert(schema.audit)
+_RAW_ENTRIES_FROM = (
+    select(schema.entries.c.raw)
+    .where(
+        schema.entries.c.log_id == bindparam("log_id"),
+        schema.entries.c.seq >= bindparam("from_seq"),
     )
+    .order_by(schema.entries.c.seq)
+)
+_LATEST_CHECKPOINT = (
+    select(schema.checkpoints.c.size, schema.checkpoints.c.note, schema.checkpoints.c.root)
+    .where(schema.checkpoints.c.log_id == bindparam("log_id"))
+    .order_by(schema.checkpoints.c.size.desc())
+    .limit(1)
+)
+_MSG_ID_LOG = select(schema.entries.c.log_id).where(schema.entries.c.msg_id == bindparam("msg_id"))
+
+
+def insert_entry(connection: Connection, signed: SignedEntry, received_at: datetime) -> None:
+    insert_entries(connection, [signed], received_at)
+
+
+def insert_entries(
+    connection: Connection, batch: Sequence[SignedEntry], received_at: datetime
+) -> None:
+    """Store entries exactly as signed, in one statement (``executemany`` for several)."""
+    rows = [
+        {
+            "log_id": signed.entry.log_id,
+            "seq": signed.entry.seq,
+            "raw": signed.raw,
+            "entry_hash": signed.entry_hash,
+            "msg_id": signed.entry.msg_id,
+            "type": signed.entry.type,
+            "template": signed.entry.template,
+            "in_reply_to": signed.entry.in_reply_to,
+            "received_at": received_at,
+        }
+        for signed in batch
+    ]
+    if rows:
+        connection.execute(_INSERT_ENTRY, rows)
 
 
 def _select_entries(log_id: str) -> Select[Any]:
@@ -106,13 +141,8 @@ def stored_entries(connection: Connection, log_id: str) -> list[StoredEntry]:
 
 def raw_entries(connection: Connection, log_id: str, from_seq: int = 0) -> list[bytes]:
     """The raw entries of a log in seq order, from ``from_seq`` on."""
-    table = schema.entries
-    rows = connection.execute(
-        select(table.c.raw)
-        .where(table.c.log_id == log_id, table.c.seq >= from_seq)
-        .order_by(table.c.seq)
-    ).scalars()
-    return [bytes(raw) for raw in rows]
+    rows = connection.execute(_RAW_ENTRIES_FROM, {"log_id": log_id, "from_seq": from_seq})
+    return [bytes(raw) for raw in rows.scalars()]
 
 
 def last_entry(connection: Connection, log_id: str) -> StoredEntry | None:
@@ -133,10 +163,7 @@ def log_size(connection: Connection, log_id: str) -> int:
 
 def msg_id_log(connection: Connection, msg_id: str) -> str | None:
     """The log holding a message id, or None."""
-    table = schema.entries
-    found = connection.execute(
-        select(table.c.log_id).where(table.c.msg_id == msg_id)
-    ).scalar_one_or_none()
+    found = connection.execute(_MSG_ID_LOG, {"msg_id": msg_id}).scalar_one_or_none()
     return None if found is None else str(found)
 
 
@@ -144,9 +171,8 @@ def insert_checkpoint(
     connection: Connection, log_id: str, size: int, root: str, note: str, now: datetime
 ) -> None:
     connection.execute(
-        insert(schema.checkpoints).values(
-            log_id=log_id, size=size, root=root, note=note, stored_at=now
-        )
+        _INSERT_CHECKPOINT,
+        {"log_id": log_id, "size": size, "root": root, "note": note, "stored_at": now},
     )
 
 
@@ -163,13 +189,7 @@ def checkpoints(connection: Connection, log_id: str, min_size: int = 0) -> list[
 
 def latest_checkpoint(connection: Connection, log_id: str) -> StoredNote | None:
     """The checkpoint of a log with the largest size (one indexed row, not the whole list)."""
-    table = schema.checkpoints
-    row = connection.execute(
-        select(table.c.size, table.c.note, table.c.root)
-        .where(table.c.log_id == log_id)
-        .order_by(table.c.size.desc())
-        .limit(1)
-    ).first()
+    row = connection.execute(_LATEST_CHECKPOINT, {"log_id": log_id}).first()
     return None if row is None else StoredNote(log_id, int(row[0]), row[1], row[2])
 
 
@@ -232,7 +252,13 @@ def latest_cosignature(connection: Connection, log_id: str) -> StoredNote | None
 
 
 def add_to_outbox(connection: Connection, log_id: str, seq: int) -> None:
-    connection.execute(insert(schema.outbox).values(log_id=log_id, seq=seq))
+    add_many_to_outbox(connection, log_id, [seq])
+
+
+def add_many_to_outbox(connection: Connection, log_id: str, seqs: Iterable[int]) -> None:
+    rows = [{"log_id": log_id, "seq": seq} for seq in seqs]
+    if rows:
+        connection.execute(_INSERT_OUTBOX, rows)
 
 
 def clear_outbox(connection: Connection, log_id: str, delivered_size: int) -> None:
@@ -277,9 +303,16 @@ def equivocations(connection: Connection) -> list[EquivocationEvidence]:
 
 
 def add_audit(connection: Connection, now: datetime, actor: str, action: str, detail: str) -> None:
-    connection.execute(
-        insert(schema.audit).values(time=now, actor=actor, action=action, detail=detail)
-    )
+    add_audits(connection, now, actor, action, [detail])
+
+
+def add_audits(
+    connection: Connection, now: datetime, actor: str, action: str, details: Iterable[str]
+) -> None:
+    """One audit row per detail, in one statement."""
+    rows = [{"time": now, "actor": actor, "action": action, "detail": detail} for detail in details]
+    if rows:
+        connection.execute(_INSERT_AUDIT, rows)
 
 
 def audit_rows(connection: Connection) -> Sequence[tuple[str, str, str]]:
@@ -294,6 +327,8 @@ __all__ = [
     "StoredEntry",
     "StoredNote",
     "add_audit",
+    "add_audits",
+    "add_many_to_outbox",
     "add_to_outbox",
     "audit_rows",
     "checkpoints",
@@ -302,6 +337,7 @@ __all__ = [
     "equivocations",
     "insert_checkpoint",
     "insert_cosignature",
+    "insert_entries",
     "insert_entry",
     "insert_equivocation",
     "insert_log",
