@@ -65,11 +65,14 @@ def grid_pairs(
     not wrapped at the antimeridian (a live picture is regional).
     """
     empty = np.zeros(0, dtype=np.int64)
-    present = np.unique(group[group >= 0])
+    filed = group >= 0
+    present = np.flatnonzero(np.bincount(group[filed], minlength=1)).tolist()
     combos = [(g, h) for g in present for h in present if g < h and eligible[g, h]]
     if not combos:
         return empty, empty
-    involved = np.isin(group, np.unique(np.array(combos)))
+    in_combo = np.zeros(int(group.max()) + 1, dtype=bool)
+    in_combo[np.array(combos).ravel()] = True
+    involved = filed & in_combo[np.where(filed, group, 0)]
     radius_deg = radius_m / METRES_PER_DEGREE
     strip_deg = float((lat_hi - lat_lo)[involved].max()) + radius_deg
     width = lon_hi - lon_lo
@@ -81,28 +84,34 @@ def grid_pairs(
         np.maximum(np.abs(lat_lo), np.abs(lat_hi)) + strip_deg, MAX_COS_LATITUDE_DEG
     )
     reach = (width + widest) / 2.0 + radius_deg / np.cos(np.radians(poleward))
-    firsts, seconds = [], []
     querying = np.ones(group.size, dtype=bool) if active is None else active
     pairs = combos if active is None else combos + [(h, g) for g, h in combos]
-    for g in sorted({g for g, _ in pairs}):
-        partners = [h for gg, h in pairs if gg == g]
-        left = np.flatnonzero((group == g) & querying)
-        left = left[np.argsort(key[left], kind="stable")]  # sorted queries search faster
-        right = np.flatnonzero(np.isin(group, partners))
-        right = right[np.argsort(key[right], kind="stable")]
-        right_keys = key[right]
+    # the involved boxes sorted by group, then by key: each group is one sorted block
+    taking = np.flatnonzero(involved)
+    by_key = taking[np.argsort(key[taking])]
+    order = by_key[np.argsort(group[by_key], kind="stable")]
+    sorted_key = key[order]
+    every_group = np.arange(int(group.max()) + 2)
+    bounds = np.searchsorted(group[order], every_group)
+    queries = order[querying[order]]
+    query_bounds = np.searchsorted(group[queries], every_group)
+    firsts, seconds = [], []
+    for g, h in pairs:
+        left = queries[query_bounds[g] : query_bounds[g + 1]]
+        right, right_keys = order[bounds[h] : bounds[h + 1]], sorted_key[bounds[h] : bounds[h + 1]]
+        left_key, left_reach = key[left], reach[left]
         for step in (-1000.0, 0.0, 1000.0):
-            centre = key[left] + step
-            lo = np.searchsorted(right_keys, centre - reach[left], side="left")
-            hi = np.searchsorted(right_keys, centre + reach[left], side="right")
+            centre = left_key + step
+            lo = np.searchsorted(right_keys, centre - left_reach, side="left")
+            hi = np.searchsorted(right_keys, centre + left_reach, side="right")
             owner, rows = _ranges(lo, hi - lo)
             firsts.append(left[owner])
             seconds.append(right[rows])
     i, j = np.concatenate(firsts), np.concatenate(seconds)
-    i, j = np.minimum(i, j), np.maximum(i, j)
-    if active is not None:  # a pair of two active boxes was found from both ends
-        unique = np.unique(i * group.size + j)
-        i, j = unique // group.size, unique % group.size
+    # a pair of two active boxes is found from both ends
+    codes = np.sort(np.minimum(i, j) * group.size + np.maximum(i, j))
+    unique = codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if codes.size else codes
+    i, j = unique // group.size, unique % group.size
     near = box_gap_m(lat_lo, lat_hi, lon_lo, lon_hi, i, j) < radius_m
     return i[near], j[near]
 

@@ -87,10 +87,19 @@ class RecentReports:
             self.values[name][kept, position] = values[name][keep]
         self.count[slot[starts]] += np.diff(np.concatenate([starts, [slot.size]]))
 
-    def _before(self, n: int, cut_us: int) -> IntArray:
-        """Per slot: the time of its last report at or before ``cut_us`` (-1: none kept)."""
-        t = self.t_us[:n]
-        before = np.where((t >= 0) & (t <= cut_us), t, -1).max(axis=1)
+    def _before(self, n: int, cut_us: int, slots: IntArray | None = None) -> IntArray:
+        """Per slot: the time of its last report at or before ``cut_us`` (-1: none kept).
+
+        With ``slots``, only those slots' values are computed (the others are -1).
+        """
+        if slots is None:
+            t = self.t_us[:n]
+            before = np.where((t >= 0) & (t <= cut_us), t, -1).max(axis=1)
+        else:
+            before = np.full(n, -1, dtype=np.int64)
+            if slots.size:
+                t = self.t_us[slots]
+                before[slots] = np.where((t >= 0) & (t <= cut_us), t, -1).max(axis=1)
         spill_slot, spill_t = self.spill["slot"], self.spill.get("t_us", np.zeros(0))
         inside = (spill_slot < n) & (spill_t <= cut_us)
         np.maximum.at(before, spill_slot[inside], spill_t[inside])
@@ -121,14 +130,17 @@ class RecentReports:
         for k, values in enumerate(
             (previous[0][:n], previous[1][:n], np.where(air, previous[2][:n], 0.0))
         ):
-            out[2 * k][one_since] = np.minimum(out[2 * k], values)[one_since]
-            out[2 * k + 1][one_since] = np.maximum(out[2 * k + 1], values)[one_since]
+            np.minimum(out[2 * k], values, out=out[2 * k], where=one_since)
+            np.maximum(out[2 * k + 1], values, out=out[2 * k + 1], where=one_since)
         touched = previous[3][:n] > cut_us  # two reports or more since the cut: the ring
         touched[self.batch_rows["slot"][self.batch_rows["slot"] < n]] = True
         recent = np.flatnonzero(touched)
         if recent.size == 0:
             return out[0], out[1], out[2], out[3], out[4], out[5]
-        before = self._before(n, cut_us)
+        spilled = self.spill["slot"]
+        needed = touched.copy()
+        needed[spilled[spilled < n]] = True
+        before = self._before(n, cut_us, np.flatnonzero(needed))
         t = self.t_us[recent]
         mask = (t >= 0) & (t >= before[recent][:, None])
         extra = [rows for rows in (self.spill, self.batch_rows) if rows["slot"].size]
