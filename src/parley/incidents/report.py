@@ -15,7 +15,7 @@ import jinja2
 
 from parley.errors import InputError
 from parley.incidents.basemap import SOURCE as COASTLINE_SOURCE
-from parley.incidents.report_data import IncidentSection, ReportData
+from parley.incidents.report_data import Exchange, IncidentSection, ReportData
 from parley.incidents.report_map import render_map_png
 from parley.incidents.report_plots import (
     class_colour,
@@ -26,6 +26,10 @@ from parley.incidents.report_plots import (
 
 TEMPLATE = "report.html.j2"
 SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf"}
+#: A first notification sent this long after the closest approach was made from the record (an
+#: archive, a replayed recording), not while the event happened; the timeline says so.
+FROM_RECORD_AFTER_S = 30 * 86_400
+DAYS_PER_YEAR = 365.25
 
 
 class ReportFormatError(InputError):
@@ -122,6 +126,7 @@ def _environment() -> jinja2.Environment:
     environment.filters.update(
         utc=_utc,
         duration=_duration,
+        delay_basis=_delay_basis,
         metres=_metres,
         position=_position,
         class_colour=class_colour,
@@ -144,14 +149,18 @@ def _utc(moment: datetime | None) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    """``45 s``, ``12 min 05 s``, ``3 h 07 min``, ``2 d 04 h``; ``—`` when unknown."""
+    """``45 s``, ``12 min 05 s``, ``3 h 07 min``, ``2 d 04 h``, ``10 years 232 d``; ``—`` when
+    unknown."""
     if seconds is None:
         return "—"
     sign, total = ("−" if seconds < 0 else ""), round(abs(seconds))
     minutes, secs = divmod(total, 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    if days:
+    if days >= DAYS_PER_YEAR:
+        years = int(days // DAYS_PER_YEAR)
+        text = f"{years} year{'s' if years > 1 else ''} {int(days - years * DAYS_PER_YEAR)} d"
+    elif days:
         text = f"{days} d {hours:02d} h"
     elif hours:
         text = f"{hours} h {minutes:02d} min"
@@ -160,6 +169,21 @@ def _duration(seconds: float | None) -> str:
     else:
         text = f"{secs} s"
     return sign + text
+
+
+def _delay_basis(exchange: Exchange) -> str:
+    """What a timeline delay runs from: ``after CPA``, ``after incident notification``; a
+    notification made from the record long after the event is labelled so."""
+    if not exchange.delay_from:
+        return ""
+    basis = f"after {exchange.delay_from}"
+    if (
+        exchange.delay_from == "CPA"
+        and exchange.delay_s is not None
+        and exchange.delay_s > FROM_RECORD_AFTER_S
+    ):
+        basis += " (notified from the record, not as it happened)"
+    return basis
 
 
 def _metres(value: float | None) -> str:
@@ -190,6 +214,7 @@ def _agreement(data: ReportData) -> str:
 
 
 __all__ = [
+    "FROM_RECORD_AFTER_S",
     "ReportFormatError",
     "html_to_pdf",
     "render_html",

@@ -25,9 +25,12 @@ LAND_COLOUR = "#ece6d6"
 COAST_COLOUR = "#4d4d4d"
 SIDE_COLOURS: dict[Side, str] = {"ours": "#1f5fbf", "theirs": "#c0392b"}
 CPA_COLOUR = "#111111"
-#: Smallest map span, degrees (about 33 km north–south): a close pass stays visible; the locator
-#: map beside it shows the region.
-MIN_SPAN_DEG = 0.3
+#: Line width of the track drawn first (points); each track drawn over it is 1 point thinner.
+TRACK_WIDTH = 2.4
+#: Smallest map span, degrees (about 3.3 km north–south): a helicopter circling a ship at 300 m
+#: is a visible circle, not a speck under the closest-approach cross; the locator map beside it
+#: shows the region.
+MIN_SPAN_DEG = 0.03
 #: Span of the locator inset, degrees of latitude.
 OVERVIEW_SPAN_DEG = 14.0
 
@@ -51,8 +54,14 @@ def render_map_png(
     axes, overview_axes = figure.subplots(1, 2, width_ratios=(2.6, 1.0))
     _draw_land(axes, land_in(bbox, (bbox.north - bbox.south) / 2000))
     names = {"ours": own_party, "theirs": peer_party}
-    for track, track_lons, track_lats in tracks:
-        _draw_track(axes, track, track_lons, track_lats, names[track.side])
+    # the shortest track on top and thinner, so a slow ship's few hundred metres stay visible over
+    # a jet's passes, and a fighter rolling around a reconnaissance aircraft shows as a red edge
+    # along the blue line; drawn in the order ours, theirs, as the legend lists them
+    layers = sorted(range(len(tracks)), key=lambda index: _extent_deg(tracks[index]))
+    for index, (track, track_lons, track_lats) in enumerate(tracks):
+        layer = layers.index(index)
+        width = max(TRACK_WIDTH - layer * 1.0, 1.0)
+        _draw_track(axes, track, track_lons, track_lats, names[track.side], 3 + layer * 0.1, width)
     if cpa is not None:
         _draw_cpa(axes, section, cpa)
     _frame(axes, bbox)
@@ -132,19 +141,32 @@ def _ring_codes(length: int) -> npt.NDArray[np.uint8]:
     return codes
 
 
+def _extent_deg(drawn: tuple[TrackLine, list[float], list[float]]) -> float:
+    """Minus the track's diagonal, degrees: sorting by it puts the longest first."""
+    _, lons, lats = drawn
+    return -math.hypot(max(lons) - min(lons), max(lats) - min(lats))
+
+
 def _draw_track(
-    axes: Axes, track: TrackLine, lons: list[float], lats: list[float], party: str
+    axes: Axes,
+    track: TrackLine,
+    lons: list[float],
+    lats: list[float],
+    party: str,
+    zorder: float,
+    width: float,
 ) -> None:
     colour = SIDE_COLOURS[track.side]
-    axes.plot(lons, lats, color=colour, linewidth=1.6, zorder=3, label=f"{party}: {track.track}")
-    axes.plot(lons[0], lats[0], marker="o", markersize=4, color=colour, zorder=4)
+    label = f"{party}: {track.track}"
+    axes.plot(lons, lats, color=colour, linewidth=width, zorder=zorder, label=label)
+    axes.plot(lons[0], lats[0], marker="o", markersize=4, color=colour, zorder=zorder + 0.05)
     if len(lons) >= 2:
         axes.annotate(
             "",
             xy=(lons[-1], lats[-1]),
             xytext=(lons[-2], lats[-2]),
             arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.4},
-            zorder=4,
+            zorder=zorder + 0.05,
         )
 
 
@@ -153,11 +175,12 @@ def _draw_cpa(axes: Axes, section: IncidentSection, cpa: tuple[float, float]) ->
     axes.plot(
         cpa[0],
         cpa[1],
-        marker="X",
+        # a thin cross under the tracks: a filled marker would hide a short track under it
+        marker="x",
         markersize=10,
+        markeredgewidth=2.0,
         color=CPA_COLOUR,
-        markeredgecolor="white",
-        zorder=5,
+        zorder=2.5,
         linestyle="none",
         label=f"closest approach{distance}\nat {_clock(section.cpa_time)}",
     )
@@ -186,6 +209,18 @@ def _draw_overview(inset: Axes, bbox: BBox) -> None:
             zorder=3,
         )
     )
+    if bbox.north - bbox.south < OVERVIEW_SPAN_DEG / 40:
+        # a box of a few pixels: ring it so that the reader finds it
+        inset.plot(
+            centre_lon,
+            centre_lat,
+            marker="o",
+            markersize=9,
+            markerfacecolor="none",
+            markeredgecolor="#c0392b",
+            markeredgewidth=1.0,
+            zorder=3,
+        )
     inset.set_xlim(overview.west, overview.east)
     inset.set_ylim(overview.south, overview.north)
     inset.set_aspect(1.0 / max(math.cos(math.radians(overview.mid_lat)), 0.05))
