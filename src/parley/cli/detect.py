@@ -3,6 +3,7 @@
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from parley.encounters.detector import detect as run_detection
 from parley.encounters.output import encounter_records, to_json_document, write_output
 from parley.encounters.policy import Policy, load_policy
 from parley.incidents.activity_link import mark_notified_activities, read_activities_source
-from parley.tracks.load import load_tracks
+from parley.tracks.load import TrackSet, load_tracks
 from parley.tracks.sides import load_sides
 
 POLICY_OPTION: Path | None = typer.Option(
@@ -114,6 +115,45 @@ def _render(records: list[dict[str, Any]], stats: dict[str, Any], rejected: int)
     )
 
 
+def _detect_on_cluster(
+    inputs: list[Path],
+    load: Callable[[], TrackSet],
+    cluster: str,
+    partition_s: float,
+    policy: Policy,
+    output: Path | None,
+    as_json: bool,
+    evidence: bool,
+    notified: Any,
+) -> None:
+    """``--cluster``: an archive folder (``tracks convert --partition``) is read by the workers;
+    other inputs are read here and their partitions sent to the workers."""
+    from parley.encounters.cluster import detect_on_cluster, open_client
+    from parley.tracks.archive import is_archive, read_archive
+
+    archive = inputs[0] if len(inputs) == 1 and is_archive(inputs[0]) else None
+    tracks = None if archive is not None else load()
+    rejected = 0 if tracks is None else tracks.rejected_rows
+    with open_client(cluster) as client:
+        source = archive if tracks is None else tracks.table
+        assert source is not None
+        detection = detect_on_cluster(client, source, policy, partition_s=partition_s)
+    needs_table = evidence or notified is not None or output is not None
+    table = tracks.table if tracks is not None else None
+    if table is None and archive is not None and needs_table:
+        table = read_archive(archive)
+    if notified is not None and table is not None:
+        detection = mark_notified_activities(detection, table, notified)
+    if output is not None and table is not None:
+        write_output(output, detection, policy, rejected, table, evidence)
+    if as_json:
+        print_json(to_json_document(detection, policy, rejected, table if evidence else None))
+    elif output is None:
+        _render(encounter_records(detection), detection.stats, rejected)
+    else:
+        stdout_console.print(f"written to {output}", markup=False)
+
+
 def detect(
     inputs: list[Path] = typer.Argument(..., help="Track files, any supported format."),
     format_name: str = FORMAT_OPTION,
@@ -134,11 +174,34 @@ def detect(
     ),
     strict: bool = STRICT_OPTION,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        help="Run on Dask: a scheduler ADDRESS, or local[:N] for N local worker processes.",
+    ),
+    partition_minutes: int = typer.Option(
+        60, "--partition-minutes", min=1, help="With --cluster: the time partition's length."
+    ),
 ) -> None:
     """Find every close encounter between opposing sides, measured exactly and classed."""
     policy: Policy = load_policy(policy_file)
     sides = load_sides(sides_file)
     notified = None if activities is None else read_activities_source(activities)
+    if cluster is not None:
+        _detect_on_cluster(
+            inputs,
+            lambda: load_tracks(
+                inputs, format_name=format_choice(format_name), sides=sides, strict=strict
+            ),
+            cluster,
+            partition_minutes * 60.0,
+            policy,
+            output,
+            as_json,
+            evidence,
+            notified,
+        )
+        return
     tracks = load_tracks(inputs, format_name=format_choice(format_name), sides=sides, strict=strict)
     show_progress = not quiet and not as_json and sys.stderr.isatty()
     progress = Progress(

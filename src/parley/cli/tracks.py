@@ -8,6 +8,8 @@ from rich.table import Table
 
 from parley.cli.options import FORMAT_OPTION, SIDES_OPTION, STRICT_OPTION, format_choice
 from parley.cli.render import print_json, stdout_console
+from parley.errors import InputError
+from parley.tracks.archive import PartitionUnit, write_archive
 from parley.tracks.load import load_tracks, write_table
 from parley.tracks.readers import FORMATS
 from parley.tracks.sides import load_sides
@@ -74,12 +76,24 @@ def convert(
     format_name: str = FORMAT_OPTION,
     sides_file: Path | None = SIDES_OPTION,
     strict: bool = STRICT_OPTION,
+    partition: str | None = typer.Option(
+        None,
+        "--partition",
+        help="hour or day: write a time-partitioned Parquet archive into the folder OUT.",
+    ),
 ) -> None:
-    """Write the canonical table (Parquet or canonical CSV)."""
+    """Write the canonical table (Parquet or canonical CSV, or a partitioned Parquet archive)."""
+    if partition is not None and partition not in ("hour", "day"):
+        raise InputError(f"--partition must be hour or day, not {partition!r}")
     tracks = load_tracks(
         files, format_name=format_choice(format_name), sides=load_sides(sides_file), strict=strict
     )
-    write_table(tracks.table, output)
+    if partition is not None:
+        unit: PartitionUnit = "hour" if partition == "hour" else "day"
+        written = write_archive(tracks.table, output, unit)
+        stdout_console.print(f"{len(written)} {partition} partitions", markup=False)
+    else:
+        write_table(tracks.table, output)
     stdout_console.print(
         f"wrote {tracks.table.height} positions of {tracks.table['track'].n_unique()} tracks to "
         f"{output} ({tracks.rejected_rows} rows rejected)",
