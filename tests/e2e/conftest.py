@@ -5,13 +5,14 @@ Without Playwright, Chromium or the desk's libraries (tools/web-assets.sh) the b
 or fail when ``PARLEY_REQUIRE_BROWSER=1`` (as ``make test`` runs them).
 """
 
+import csv
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+import parley
 from parley.hotline.node import init_node
 from parley.hotline.users import Role, UserStore
 from parley.web.desk import missing_vendor_files
@@ -74,6 +76,8 @@ class DeskServer:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     clients: dict[str, httpx.Client] = field(default_factory=dict)
+    #: more ``parley serve`` options (the two-node tests retry and pull quickly)
+    options: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -81,7 +85,7 @@ class DeskServer:
 
     def start(self) -> None:
         command = [sys.executable, "-m", "parley", "serve", str(self.directory)]
-        command += ["--port", str(self.port), "--no-hourly-test"]
+        command += ["--port", str(self.port), "--no-hourly-test", *self.options]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -150,6 +154,49 @@ def desk_server(tmp_path: Path, chromium_browser: "Browser") -> Iterator[DeskSer
         server.close()
 
 
+#: Replication in seconds rather than minutes: the peer answers within the test's wait.
+FAST_REPLICATION = ("--retry-initial", "0.05", "--retry-max", "0.5", "--pull-interval", "1")
+
+
+@pytest.fixture
+def desk_pair(
+    tmp_path: Path, chromium_browser: "Browser"
+) -> Iterator[tuple[DeskServer, DeskServer]]:
+    """Two paired nodes, NATO and Russia, both served on loopback and replicating, each with the
+    users of :data:`USERS`. Only NATO's node runs the live detector's incidents from pushed
+    positions (Russia's gets them through the hotline)."""
+    missing = missing_vendor_files()
+    if missing:
+        _unavailable(
+            f"the desk's libraries are missing ({', '.join(missing)}): run tools/web-assets.sh"
+        )
+    ports = {"nato": _free_port(), "russia": _free_port()}
+    with (
+        init_node(tmp_path / "nato", "nato") as nato,
+        init_node(tmp_path / "russia", "russia") as russia,
+    ):
+        nato.trust(russia.identity_json(), f"http://{LOOPBACK}:{ports['russia']}")
+        russia.trust(nato.identity_json(), f"http://{LOOPBACK}:{ports['nato']}")
+        for node in (nato, russia):
+            users = UserStore(node.engine, node.clock)
+            for name, role in USERS.items():
+                users.add_user(name, role, PASSWORD)
+    servers = tuple(
+        DeskServer(
+            tmp_path / party, ports[party], tmp_path / f"{party}.log", options=FAST_REPLICATION
+        )
+        for party in ("nato", "russia")
+    )
+    (tmp_path / "nato" / "feeds.toml").write_text("picture_interval_s = 0.05\n", encoding="utf-8")
+    try:
+        for server in servers:
+            server.start()
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            server.close()
+
+
 @dataclass
 class OffMachine:
     """The requests the page tried to send anywhere but the server under test (all refused)."""
@@ -183,29 +230,53 @@ def off_machine() -> OffMachine:
     return OffMachine()
 
 
-@pytest.fixture
-def desk_page(chromium_browser: "Browser", off_machine: OffMachine) -> Iterator["Page"]:
-    """A fresh page (1440×900, English); any request not to 127.0.0.1 is aborted and recorded."""
+class PageMaker:
+    """Fresh pages (1440×900, English), each in its own browser context: two desks on one host
+    would otherwise share the session cookie (cookies ignore the port). Any request not to
+    127.0.0.1 is aborted and recorded; JavaScript errors fail the test at the end."""
 
-    def guard(route: "Route") -> None:
+    def __init__(self, browser: "Browser", off_machine: OffMachine) -> None:
+        self.browser = browser
+        self.off_machine = off_machine
+        self.contexts: list[Any] = []
+        self.errors: list[Any] = []
+
+    def _guard(self, route: "Route") -> None:
         url = route.request.url
         scheme, host = urlsplit(url).scheme, urlsplit(url).hostname
         if scheme in ("data", "blob") or host == LOOPBACK:
             route.continue_()
         else:
-            off_machine.urls.append(url)
+            self.off_machine.urls.append(url)
             route.abort()
 
-    context = chromium_browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
-    context.route("**/*", guard)
-    opened = context.new_page()
-    errors: list[Any] = []
-    opened.on("pageerror", lambda error: errors.append(error))
+    def new_page(self) -> "Page":
+        context = self.browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-GB")
+        context.route("**/*", self._guard)
+        self.contexts.append(context)
+        opened = context.new_page()
+        opened.on("pageerror", lambda error: self.errors.append(error))
+        return opened
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def page_maker(chromium_browser: "Browser", off_machine: OffMachine) -> Iterator[PageMaker]:
+    maker = PageMaker(chromium_browser, off_machine)
     try:
-        yield opened
+        yield maker
     finally:
-        context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+        maker.close()
+    assert not maker.errors, f"JavaScript errors on the page: {maker.errors}"
+
+
+@pytest.fixture
+def desk_page(page_maker: PageMaker) -> "Page":
+    """A fresh page (1440×900, English); any request not to 127.0.0.1 is aborted and recorded."""
+    return page_maker.new_page()
 
 
 @pytest.fixture
@@ -213,3 +284,43 @@ def artifacts() -> Path:
     """Where screenshots go (kept by CI as test artifacts; not committed)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+#: The bundled April 2016 sample (synthetic tracks of the public record; docs/april2016.md).
+APRIL_2016 = Path(parley.__file__).resolve().parent / "data" / "samples" / "april2016.csv"
+#: Five minutes of 12 April 2016: both Su-24s' low passes over USS Donald Cook.
+DONALD_COOK_WINDOW = ("2016-04-12T15:38:00", "2016-04-12T15:43:00")
+NUMERIC = {"lat", "lon", "alt_m", "speed_mps", "course_deg", "vrate_mps"}
+BATCH = 60
+
+
+def donald_cook_rows() -> list[dict[str, Any]]:
+    """The sample's rows inside :data:`DONALD_COOK_WINDOW`, as JSON rows of the positions API."""
+    first, last = DONALD_COOK_WINDOW
+    with open(APRIL_2016, encoding="utf-8", newline="") as source:
+        rows = [row for row in csv.DictReader(source) if first <= row["time"] < last]
+    return [
+        {key: float(value) if key in NUMERIC else value for key, value in row.items() if value}
+        for row in rows
+    ]
+
+
+def push_donald_cook(server: DeskServer) -> int:
+    """Feed the window to a node in batches (as its communications technician), the last one
+    with ``end_of_data`` so the live detector closes the encounters and opens the incidents.
+    Answers how many rows were sent."""
+    rows = donald_cook_rows()
+    for start in range(0, len(rows), BATCH):
+        answer = server.api("feeder").post(
+            "/api/v1/picture/positions",
+            json={"positions": rows[start : start + BATCH]},
+            params={"end_of_data": str(start + BATCH >= len(rows)).lower()},
+        )
+        assert answer.status_code == 200, answer.text
+    return len(rows)
+
+
+@pytest.fixture
+def donald_cook() -> Callable[[DeskServer], int]:
+    """:func:`push_donald_cook`, for tests (they cannot import this module)."""
+    return push_donald_cook

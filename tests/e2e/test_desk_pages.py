@@ -10,8 +10,11 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 
+from parley.hotline.escalation_policy import INBOUND, TRACKS
 from parley.hotline.node import init_node
+from parley.hotline.templates import template
 from parley.hotline.users import Role
+from parley.hotline.views import STATES_OWN, STATES_PEER
 from parley.web import create_app, desk
 
 DESK = desk.STATIC_DIR / "desk"
@@ -25,6 +28,15 @@ DYNAMIC_KEYS = (
     + [f"kind.{kind}" for kind in ("air-air", "air-sea", "sea-sea")]
     + [f"link.{state}" for state in ("off", "live", "retry")]
     + [f"state.{state}" for state in ("active", "withdrawn", "open", "closed")]
+    + [f"incstate.{s}" for s in ("detected", "notified", "acknowledged", "clarified", "closed")]
+    + [f"msgstate.{state}" for state in (*STATES_OWN, *STATES_PEER)]
+    + [f"msgrole.{r}" for r in ("notification", "acknowledgement", "request", "reply", "account")]
+    + ["msgrole.message", "direction.sent", "direction.received"]
+    + [f"track.{track}" for track in (*TRACKS, INBOUND)]
+    + [f"linkstatus.{s}" for s in ("up", "down", "resyncing", "failed", "unknown")]
+    + [f"escalation.{kind}" for kind in ("escalation", "no-one-on-duty", "unacknowledged")]
+    + [f"template.{template(number).key}" for number in range(1, 10)]
+    + ["incident.our-account", "incident.their-account", "incident.agree", "incident.disagree"]
 )
 
 
@@ -112,6 +124,13 @@ def test_config_names_our_party_the_theatre_and_each_roles_actions(client: TestC
     assert "read-picture" in config["permissions"]["duty-officer"]
     assert "read-picture" not in config["permissions"]["administrator"]
     assert "feed-positions" in config["permissions"]["communications-technician"]
+    assert config["peer_party"] == "nato"
+    assert config["deadlines"] == {
+        "delivery": 120,
+        "acknowledgement": 600,
+        "answer": 14400,
+        "inbound": 120,
+    }
 
 
 def _shapes(collection: dict[str, object], kind: str) -> list[object]:

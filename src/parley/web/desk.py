@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, PlainTextResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from parley.hotline.escalation_policy import INBOUND, TRACKS, load_policy
 from parley.hotline.users import PERMISSIONS
 from parley.incidents import basemap
 from parley.incidents.basemap import BasemapError, BBox, land_in
@@ -97,17 +98,22 @@ async def page() -> Response:
 @router.get("/config.json", summary="Our party, the theatre and each role's actions")
 async def config(request: Request) -> dict[str, Any]:
     """What the page needs before sign-in. The roles' actions let it leave out what the
-    officer's role may not do; the API refuses those actions regardless."""
-    party = node_state(request).node.config.party
+    officer's role may not do; the API refuses those actions regardless. The escalation
+    deadlines (escalation.toml) let the hotline panel count down to each first notice."""
+    node = node_state(request).node
+    party = node.config.party
+    policy = load_policy(node.directory)
     box = THEATRE
     return {
         "party": party,
+        "peer_party": None if node.config.peer is None else node.config.peer.identity.party,
         "theatre": [box.west, box.south, box.east, box.north],
         "basemap": [BASEMAP_BOX.west, BASEMAP_BOX.south, BASEMAP_BOX.east, BASEMAP_BOX.north],
         "permissions": {
             str(role): sorted(str(action) for action in actions)
             for role, actions in PERMISSIONS.items()
         },
+        "deadlines": {track: getattr(policy, track).deadline_s for track in (*TRACKS, INBOUND)},
     }
 
 

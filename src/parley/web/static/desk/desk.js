@@ -2,12 +2,16 @@
 // live by the node's event stream. Everything is loaded from this server (docs/desk.md).
 
 import * as maplibregl from "../vendor/maplibre-gl.mjs";
+import { API, api, may, session } from "./api.js";
+import { $, escapeHtml, row, span } from "./dom.js";
+import { HOTLINE_EVENTS, loadHotline, loadLinkStatus, renderBanner, renderHealth, renderHotline, resetHotline, tickDeadlines } from "./hotline.js";
+import { INCIDENT_EVENTS, closeIncidentView, incidents, loadIncidents, renderDetail, renderIncidentList, resetIncidents } from "./incidents.js";
 import { formatDateTime, formatDistance, formatSpeed, formatTime } from "./format.js";
 import { applyTo, language, loadLanguages, setLanguage, t, tValue } from "./i18n.js";
 import { Picture } from "./picture.js";
-import { SEVERITY_COLOURS, SIDE_COLOURS, installSymbols, sideColour } from "./symbols.js";
+import { addLiveLayers } from "./layers.js";
+import { installSymbols } from "./symbols.js";
 
-const API = "/api/v1";
 const USER_KEY = "parley.desk.user";
 const LIVE_EVENTS = {
   "picture.updated": (picture, payload) => picture.updateTracks(payload),
@@ -32,21 +36,7 @@ const desk = {
 };
 // For the browser tests and for an officer's console: the state, read-only by convention.
 window.parleyDesk = desk;
-
-const $ = (selector) => document.querySelector(selector);
-
-async function api(path, options = {}) {
-  return fetch(`${API}${path}`, {
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json" },
-    ...options,
-  });
-}
-
-function may(action) {
-  const allowed = desk.config?.permissions?.[desk.user?.role] ?? [];
-  return allowed.includes(action);
-}
+desk.incidents = incidents;
 
 // ---- sign-in ---------------------------------------------------------------------------------
 
@@ -78,7 +68,7 @@ async function signIn(event) {
     return;
   }
   const answer = await response.json();
-  desk.user = { name: answer.name, role: answer.role };
+  desk.user = session.user = { name: answer.name, role: answer.role };
   sessionStorage.setItem(USER_KEY, JSON.stringify(desk.user));
   form.password.value = "";
   await openDesk();
@@ -93,7 +83,9 @@ async function signOut() {
 function closeDesk() {
   desk.stream?.close();
   desk.stream = null;
-  desk.user = null;
+  desk.user = session.user = null;
+  resetIncidents();
+  resetHotline();
   sessionStorage.removeItem(USER_KEY);
   setLink("off");
 }
@@ -113,9 +105,41 @@ async function openDesk() {
   $("#nothing-for-role").hidden = canWatch;
   $("#map").hidden = !canWatch;
   $("#status").hidden = !canWatch;
+  renderHealth();
   if (!canWatch) return;
+  showTab("alerts");
   if (!desk.map) await createMap();
   connect();
+}
+
+// ---- the panel's tabs ------------------------------------------------------------------------
+
+function showTab(name) {
+  for (const tab of document.querySelectorAll("#tabs [data-tab]")) {
+    tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
+  }
+  for (const panel of document.querySelectorAll("#panel [data-tab-panel]")) {
+    panel.hidden = panel.dataset.tabPanel !== name;
+  }
+}
+
+// An incident's place, close enough to tell the two tracks apart, left of the incident view.
+const INCIDENT_ZOOM = 11;
+
+function showOnMap(lon, lat) {
+  if (!desk.map) return;
+  const ring = { type: "Feature", geometry: { type: "Point", coordinates: [lon, lat] }, properties: {} };
+  desk.map.getSource("selection")?.setData({ type: "FeatureCollection", features: [ring] });
+  const covered = $("#incident").hidden ? 0 : $("#incident").offsetWidth;
+  desk.map.flyTo({ center: [lon, lat], zoom: INCIDENT_ZOOM, padding: { right: covered }, duration: 800 });
+}
+
+// Everything the panels read from the API, again (after a connect or a stream reset).
+function reloadAll() {
+  loadPicture();
+  loadIncidents();
+  loadHotline();
+  loadLinkStatus();
 }
 
 async function createMap() {
@@ -172,45 +196,6 @@ function loadDetail(map) {
   map.getSource("basemap-detail").setData(new URL(`/desk/basemap.geojson?bbox=${box.join(",")}`, location.href).href);
 }
 
-function severityColour() {
-  const pairs = Object.entries(SEVERITY_COLOURS).flat();
-  return ["match", ["get", "severity"], ...pairs, "#8494a7"];
-}
-
-function sideColourExpression() {
-  const pairs = Object.entries(SIDE_COLOURS).flat();
-  return ["match", ["get", "side"], ...pairs, sideColour("other")];
-}
-
-function addLiveLayers(map) {
-  const empty = { type: "FeatureCollection", features: [] };
-  for (const name of ["trails", "warnings", "encounters", "tracks", "selection"]) {
-    map.addSource(name, { type: "geojson", data: empty });
-  }
-  map.addLayer({ id: "trails", type: "line", source: "trails",
-    paint: { "line-color": sideColourExpression(), "line-width": 1.5, "line-opacity": 0.55 } });
-  map.addLayer({ id: "warning-paths", type: "line", source: "warnings",
-    filter: ["all", ["==", ["geometry-type"], "LineString"], ["==", ["get", "part"], "path"]],
-    paint: { "line-color": severityColour(), "line-width": 1.2, "line-dasharray": [2, 2] } });
-  map.addLayer({ id: "warning-cpa-line", type: "line", source: "warnings",
-    filter: ["all", ["==", ["geometry-type"], "LineString"], ["==", ["get", "part"], "cpa"]],
-    paint: { "line-color": severityColour(), "line-width": 2.5 } });
-  map.addLayer({ id: "warning-cpa", type: "circle", source: "warnings",
-    filter: ["==", ["geometry-type"], "Point"],
-    paint: { "circle-radius": 7, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2.5,
-      "circle-stroke-color": severityColour() } });
-  map.addLayer({ id: "encounters", type: "circle", source: "encounters",
-    paint: { "circle-radius": 11, "circle-color": severityColour(),
-      "circle-opacity": ["case", ["==", ["get", "state"], "closed"], 0.12, 0.3],
-      "circle-stroke-width": 2.5, "circle-stroke-color": severityColour() } });
-  map.addLayer({ id: "tracks", type: "symbol", source: "tracks",
-    layout: { "icon-image": ["get", "icon"], "icon-rotate": ["get", "course"],
-      "icon-rotation-alignment": "map", "icon-allow-overlap": true, "icon-ignore-placement": true } });
-  map.addLayer({ id: "selection", type: "circle", source: "selection",
-    paint: { "circle-radius": 18, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
-      "circle-stroke-color": "#ffffff" } });
-}
-
 // ---- the live picture ------------------------------------------------------------------------
 
 function setLink(state) {
@@ -226,7 +211,7 @@ function connect() {
   desk.stream = stream;
   stream.addEventListener("open", () => {
     setLink("live");
-    loadPicture();
+    reloadAll();
   });
   stream.addEventListener("error", () => {
     setLink(stream.readyState === EventSource.CLOSED ? "off" : "retry");
@@ -238,7 +223,10 @@ function connect() {
       scheduleRender();
     });
   }
-  stream.addEventListener("stream.reset", () => loadPicture());
+  for (const [type, apply] of Object.entries({ ...INCIDENT_EVENTS, ...HOTLINE_EVENTS })) {
+    stream.addEventListener(type, (message) => apply(JSON.parse(message.data).payload));
+  }
+  stream.addEventListener("stream.reset", () => reloadAll());
 }
 
 async function checkSession() {
@@ -318,20 +306,6 @@ function alertItem(item) {
   return li;
 }
 
-function row(name, children) {
-  const div = document.createElement("div");
-  div.className = name;
-  div.append(...children);
-  return div;
-}
-
-function span(name, text) {
-  const element = document.createElement("span");
-  if (name) element.className = name;
-  element.textContent = text;
-  return element;
-}
-
 function select(item) {
   desk.selected = item.key;
   const data = { type: "FeatureCollection", features: [] };
@@ -359,19 +333,17 @@ function showTrack(id, lngLat) {
   new maplibregl.Popup({ closeButton: true }).setLngLat(lngLat).setHTML(lines.filter(Boolean).join("<br>")).addTo(desk.map);
 }
 
-function escapeHtml(text) {
-  return String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 // ---- start -----------------------------------------------------------------------------------
 
 function tickClock() {
   $("#clock").textContent = formatDateTime(new Date().toISOString());
+  tickDeadlines();
 }
 
 async function start() {
   await loadLanguages();
-  desk.config = await (await fetch("/desk/config.json")).json();
+  desk.config = session.config = await (await fetch("/desk/config.json")).json();
+  incidents.onShowOnMap = showOnMap;
   $("#party").textContent = desk.config.party;
   applyTo(document);
   for (const button of document.querySelectorAll("[data-language]")) {
@@ -381,17 +353,27 @@ async function start() {
     renderWho();
     renderPanel();
     renderStatus();
+    renderIncidentList();
+    if (incidents.detail) renderDetail();
+    renderHotline();
+    renderBanner();
+    renderHealth();
     tickClock();
     document.body.dataset.language = language();
   });
   $("#sign-in-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", signOut);
+  for (const tab of document.querySelectorAll("#tabs [data-tab]")) {
+    tab.addEventListener("click", () => showTab(tab.dataset.tab));
+  }
+  document.addEventListener("desk:tab", (event) => showTab(event.detail));
+  $("#incident-close").addEventListener("click", closeIncidentView);
   tickClock();
   setInterval(tickClock, 1000);
   const saved = JSON.parse(sessionStorage.getItem(USER_KEY) ?? "null");
   const alive = saved && (await api("/identity").catch(() => null))?.ok;
   if (alive) {
-    desk.user = saved;
+    desk.user = session.user = saved;
     await openDesk();
   } else {
     showSignIn();
