@@ -94,7 +94,7 @@ def _introduce(
     )
     for desk in (nato, russia):
         console.print(
-            f"  {desk.party:>6} desk: {desk.url}  (API docs {desk.url}/docs; sign in as "
+            f"  {desk.party:>6} desk: {desk.url}/desk  (API {desk.url}/docs; sign in as "
             f"{demo_desks.OFFICER} / {desk.passwords[demo_desks.OFFICER]})"
         )
     console.print(f"  nodes in {workdir}")
