@@ -305,3 +305,11 @@ def test_closed_records_carry_the_evidence_of_detect(april: pl.DataFrame) -> Non
         for side in ("a", "b"):
             assert live[side], f"{record['id']}: no positions of {side}"
             assert all(position in expected[side] for position in live[side])
+
+
+def test_a_whole_recording_fed_at_once_gives_the_same_encounters(
+    april: pl.DataFrame, april_expected: list[dict[str, object]]
+) -> None:
+    """A file pushed in one request spans days: pairs near each other only early in it must
+    still be watched (the detector takes it in steps of at most MAX_STEP_S)."""
+    assert closed(run_live([april], update_interval_s=30.0)) == april_expected

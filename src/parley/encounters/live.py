@@ -60,6 +60,8 @@ from parley.tracks.schema import CANONICAL_SCHEMA
 IntArray = npt.NDArray[np.int64]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RANK = {SERIOUS: 1, HIGH_RISK: 2}
+#: The longest span of data time (s) the detector takes as one step (see ``LiveDetector.feed``).
+MAX_STEP_S = 5.0
 
 
 def _us(moment: datetime) -> int:
@@ -69,6 +71,20 @@ def _us(moment: datetime) -> int:
 
 def _optional(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
+
+
+def _time_steps(frame: pl.DataFrame, span_s: float) -> list[pl.DataFrame]:
+    """The frame in consecutive parts of at most ``span_s`` of data time (a frame that fits,
+    or without times, in one part)."""
+    if frame.height < 2 or "time" not in frame.columns:
+        return [frame]
+    times = frame["time"].dt.epoch("us")
+    first, last = times.min(), times.max()
+    if not isinstance(first, int) or not isinstance(last, int) or last - first <= span_s * 1e6:
+        return [frame]
+    step = ((times - first) // int(span_s * 1e6)).fill_null(0)
+    ordered = frame.with_columns(step.alias("_step")).sort("_step", maintain_order=True)
+    return [part.drop("_step") for part in ordered.partition_by("_step", maintain_order=True)]
 
 
 def _dt(us: int) -> datetime:
@@ -143,8 +159,17 @@ class LiveDetector:
         """Take a batch of reports; return the events it causes, warnings first.
 
         ``now`` (UTC) is the data time of the batch; by default its latest report (never earlier
-        than a previous batch's).
+        than a previous batch's). A batch spanning more than :data:`MAX_STEP_S` of data time
+        (a recorded file pushed at once) is taken as consecutive steps of at most that span, so
+        that pairs near each other only early in the batch are still watched.
         """
+        events: list[LiveEvent] = []
+        steps = _time_steps(frame, MAX_STEP_S)
+        for number, step in enumerate(steps):
+            events += self._feed_step(step, now if number == len(steps) - 1 else None)
+        return events
+
+    def _feed_step(self, frame: pl.DataFrame, now: datetime | None) -> list[LiveEvent]:
         batch = self._usable(frame)
         placed = batch.filter((pl.col("domain") != "air") | pl.col("alt_m").is_not_null())
         if placed.height:
