@@ -188,6 +188,8 @@ def desk_pair(
         for party in ("nato", "russia")
     )
     (tmp_path / "nato" / "feeds.toml").write_text("picture_interval_s = 0.05\n", encoding="utf-8")
+    # Russia's desk may be fed the same picture: its incidents still come only through the hotline
+    (tmp_path / "russia" / "feeds.toml").write_text("open_incidents = false\n", encoding="utf-8")
     try:
         for server in servers:
             server.start()
