@@ -2,8 +2,10 @@
 
 import itertools
 import json
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -97,3 +99,28 @@ def test_the_demo_runs_the_april_2016_drill_to_its_end(tmp_path: Path) -> None:
     incidents = json.loads(listed.stdout)
     assert sorted(i["severity"] for i in incidents) == ["high-risk"] * 3 + ["serious"] * 3
     assert {i["state"] for i in incidents} == {"clarified"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_demo_stops_both_desks_and_leaves_nothing(stop: signal.Signals) -> None:
+    """Without --until-end the desks stay up after the replay; Ctrl-C (or a service manager's
+    SIGTERM) then ends the run with its summary, and its temporary directory is gone."""
+    before = set(Path(tempfile.gettempdir()).glob("parley-demo-*"))
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "parley", "demo", "--speed", "900"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        # a test runner may start children with SIGINT ignored; the demo's user never does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    assert demo.stdout is not None
+    for line in demo.stdout:
+        if "the desks stay up until Ctrl-C" in line:
+            break
+    demo.send_signal(stop)
+    rest, _ = demo.communicate(timeout=300)
+    assert demo.returncode == 0, rest[-3000:]
+    assert "parley demo: as the record says" in rest
+    assert set(Path(tempfile.gettempdir()).glob("parley-demo-*")) == before

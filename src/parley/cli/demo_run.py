@@ -8,7 +8,9 @@ picture opens, the Russia desk acknowledges and answers with its own account, as
 
 import logging
 import shutil
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -72,6 +74,8 @@ def _run(
             running.callback(listener.stop)
             listener.start()
         _introduce(nato, russia, workdir, table, speed, console)
+        # a Ctrl-C during the replay makes an incomplete run; after it, the run stands
+        replayed_s, settled = -1.0, False
         try:
             replayed_s = _replay(table, (nato, russia), speed, max_gap, tick)
             settled = wait_for_exchange(drill, nato, russia, timeout_s=60.0)
@@ -81,7 +85,6 @@ def _run(
                     time.sleep(1.0)
         except KeyboardInterrupt:
             stderr_console.print("parley demo: stopped (Ctrl-C); stopping both desks")
-            replayed_s, settled = -1.0, False
         return outcome_of(drill, nato, russia, expected, replayed_s, settled)
 
 
@@ -98,6 +101,10 @@ def _introduce(
             f"{demo_desks.OFFICER} / {desk.passwords[demo_desks.OFFICER]})"
         )
     console.print(f"  nodes in {workdir}")
+
+
+def _interrupt(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def batch_bounds(times_us: np.ndarray, step_us: int, max_gap_us: int) -> Iterator[tuple[int, int]]:
@@ -158,6 +165,9 @@ def run_demo(
     quiet: bool,
 ) -> bool:
     """Run the demo; whether everything happened as the record says."""
+    if threading.current_thread() is threading.main_thread():
+        # a service manager's stop (SIGTERM) ends the demo as cleanly as Ctrl-C does
+        signal.signal(signal.SIGTERM, _interrupt)
     console = stdout_console
     with _workdir(directory) as workdir:
         outcome = _run(workdir, speed, max_gap, tick, until_end, quiet, console)
