@@ -27,7 +27,6 @@ with two callers at once or across a restart. A level with nobody on duty is ski
 """
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -57,9 +56,6 @@ if TYPE_CHECKING:
 FINAL_LEVEL = "unacknowledged"
 #: Tracks that start from the receipt rather than from the message's creation.
 _FROM_RECEIPT = ("acknowledgement", "answer")
-# Built once: a statement per send would cost more than the send's own inserts.
-_INSERT_POLICY = insert(schema.escalation_policies)
-_INSERT_STEPS = insert(schema.escalation_steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,42 +114,26 @@ def schedule(connection: Connection, signed: SignedEntry, policy: EscalationPoli
     """Store the policy and the steps of a new own message (inside its send transaction).
 
     Returns how many steps were stored."""
-    return schedule_many(connection, [signed], policy)
-
-
-def schedule_many(
-    connection: Connection, batch: Sequence[SignedEntry], policy: EscalationPolicy
-) -> int:
-    """:func:`schedule` for a batch of new own messages: one ``executemany`` for their policies
-    and one for their steps. Returns how many steps were stored."""
-    policy_text = json.dumps(policy.to_json(), sort_keys=True)
-    ladders: dict[str, list[dict[str, Any]]] = {}
-    policy_rows: list[dict[str, Any]] = []
-    step_rows: list[dict[str, Any]] = []
-    for signed in batch:
-        tracks = tracks_for(signed)
-        if not tracks:
-            continue
-        created = parse_utc_ms(signed.entry.time)
-        policy_rows.append(
-            {
-                "msg_id": signed.msg_id,
-                "log_id": signed.entry.log_id,
-                "seq": signed.seq,
-                "created_at": created,
-                "policy": policy_text,
-            }
+    tracks = tracks_for(signed)
+    if not tracks:
+        return 0
+    created = parse_utc_ms(signed.entry.time)
+    connection.execute(
+        insert(schema.escalation_policies).values(
+            msg_id=signed.msg_id,
+            log_id=signed.entry.log_id,
+            seq=signed.seq,
+            created_at=created,
+            policy=json.dumps(policy.to_json(), sort_keys=True),
         )
-        for track in tracks:
-            if track not in ladders:
-                final = track == "acknowledgement"
-                ladders[track] = _ladder_rows(track, policy.track(track), policy.levels, final)
-            start = None if track in _FROM_RECEIPT else created
-            step_rows += _steps(ladders[track], signed.msg_id, start)
-    if policy_rows:
-        connection.execute(_INSERT_POLICY, policy_rows)
-        connection.execute(_INSERT_STEPS, step_rows)
-    return len(step_rows)
+    )
+    rows = []
+    for track in tracks:
+        start = None if track in _FROM_RECEIPT else created
+        final = track == "acknowledgement"
+        rows += _ladder_rows(signed.msg_id, track, policy.track(track), policy.levels, start, final)
+    connection.execute(insert(schema.escalation_steps), rows)
+    return len(rows)
 
 
 def schedule_inbound(
@@ -187,20 +167,21 @@ def schedule_inbound(
             continue
         if "acknowledgement" in _stopped_tracks(connection, own_log_id, msg_id):
             continue
-        ladder = _ladder_rows(INBOUND, policy.inbound, policy.levels, False)
-        connection.execute(_INSERT_STEPS, _steps(ladder, msg_id, received))
+        rows = _ladder_rows(msg_id, INBOUND, policy.inbound, policy.levels, received, False)
+        connection.execute(insert(schema.escalation_steps), rows)
         scheduled += 1
     return scheduled
 
 
 def _ladder_rows(
+    msg_id: str,
     track: str,
     policy: TrackPolicy,
     levels: tuple[str, ...],
+    start: datetime | None,
     final: bool,
 ) -> list[dict[str, Any]]:
-    """One row per notice, level by level (``due_at`` not set: the caller adds it from the
-    track's start and ``offset_s``); with ``final``, the ladder's end step too."""
+    """One row per notice, level by level; with ``final``, the ladder's end step too."""
     offsets = policy.offsets(len(levels))
     if not final:
         offsets = offsets[:-1]
@@ -209,28 +190,15 @@ def _ladder_rows(
         last = final and index == len(offsets) - 1
         rows.append(
             {
+                "msg_id": msg_id,
                 "track": track,
                 "level": FINAL_LEVEL if last else levels[index // policy.notices_per_level],
                 "attempt": 0 if last else index % policy.notices_per_level,
                 "offset_s": offset,
+                "due_at": None if start is None else _db_time(start + timedelta(seconds=offset)),
             }
         )
     return rows
-
-
-def _steps(
-    ladder: list[dict[str, Any]], msg_id: str, start: datetime | None
-) -> list[dict[str, Any]]:
-    """The step rows of one message's track: its ladder with the message and the due times."""
-    origin = None if start is None else _db_time(start)
-    return [
-        {
-            **row,
-            "msg_id": msg_id,
-            "due_at": None if origin is None else origin + timedelta(seconds=row["offset_s"]),
-        }
-        for row in ladder
-    ]
 
 
 def run_due(node: "Node", now: datetime, roster: Roster | None = None) -> list[Notification]:
@@ -483,7 +451,6 @@ __all__ = [
     "pending_steps",
     "run_due",
     "schedule",
-    "schedule_many",
     "stop_and_arm",
     "tracks_for",
 ]
