@@ -230,6 +230,37 @@ def test_file_replay_waits_recorded_time_over_speed(test_data: Path) -> None:
     assert replay.feed_time == archive["time"].max()
 
 
+class _SlowReplay(FileReplay):
+    """A replay whose file takes 0.3 s to read (a big archive, in miniature)."""
+
+    def table(self) -> pl.DataFrame:
+        import time
+
+        time.sleep(0.3)
+        return super().table()
+
+
+def test_replay_reads_its_file_off_the_event_loop(test_data: Path) -> None:
+    async def run() -> tuple[int, int]:
+        ticks = 0
+
+        async def heartbeat() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.02)
+                ticks += 1
+
+        beating = asyncio.create_task(heartbeat())
+        replay = _SlowReplay(test_data / "sbs_sample.txt", speed=1e6)
+        first = await anext(aiter(replay.batches()))
+        beating.cancel()
+        return ticks, first.height
+
+    ticks, height = asyncio.run(run())
+    assert height > 0
+    assert ticks >= 5  # the loop kept running while the file was read
+
+
 def test_replay_ticks_cut_long_gaps() -> None:
     times = [datetime(2016, 4, 11, 13, 0, s, tzinfo=UTC) for s in (0, 1, 2)]
     times.append(datetime(2016, 4, 12, 15, 0, tzinfo=UTC))

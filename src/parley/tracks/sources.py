@@ -346,9 +346,10 @@ class FileReplay:
         return tracks.table.sort("time", maintain_order=True)
 
     async def batches(self) -> AsyncIterator[pl.DataFrame]:
-        for waited, rows in replay_ticks(
-            self.table(), tick_s=self.tick_s, max_gap_s=self.max_gap_s
-        ):
+        # reading and cleaning a whole file takes seconds: off the event loop, so the node's
+        # other feeds, its API and its event stream keep running meanwhile
+        table = await asyncio.to_thread(self.table)
+        for waited, rows in replay_ticks(table, tick_s=self.tick_s, max_gap_s=self.max_gap_s):
             if waited > 0:
                 await self._sleep(waited / self.speed)
             last = rows["time"].max()
