@@ -45,12 +45,19 @@ def _timed(work: object) -> tuple[float, float, object]:
 
 
 def _cluster_run(
-    archive: Path, workers: int, partition_s: float
+    archive: Path, workers: int, partition_s: float, polars_threads: int | None
 ) -> tuple[float, float, pl.DataFrame]:
     """Wall seconds, the workers' CPU seconds, and the encounters."""
+    # Polars sizes its thread pool at import: set in the worker processes' environment, it makes
+    # one worker one core, so that throughput against workers measures the workers
+    env = {} if polars_threads is None else {"POLARS_MAX_THREADS": str(polars_threads)}
     with (
         LocalCluster(  # type: ignore[no-untyped-call]
-            n_workers=workers, processes=True, threads_per_worker=1, dashboard_address=":0"
+            n_workers=workers,
+            processes=True,
+            threads_per_worker=1,
+            dashboard_address=":0",
+            env=env,
         ) as cluster,
         Client(cluster) as client,  # type: ignore[no-untyped-call]
     ):
@@ -85,8 +92,18 @@ def main() -> None:
     parser.add_argument("--positions", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--partition-s", type=float, default=3600.0)
+    parser.add_argument(
+        "--worker-polars-threads",
+        type=int,
+        default=None,
+        help="Polars threads in each worker process (default: Polars' own, one per core)",
+    )
     args = parser.parse_args()
     benchlib.print_machine(benchlib.machine())
+    print(
+        f"Polars threads: {pl.thread_pool_size()} in this process, "
+        f"{args.worker_polars_threads or 'default'} in each worker"
+    )
     table = synthetic.generate(args.positions)
     span_us = table.select(pl.col("time").dt.epoch("us")).to_series()
     span_h = (int(span_us.max()) - int(span_us.min())) / 3.6e9  # type: ignore[arg-type]
@@ -118,7 +135,9 @@ def main() -> None:
         archive = Path(folder) / "archive"
         write_archive(table, archive, "hour")
         for workers in args.workers:
-            seconds, workers_cpu, found = _cluster_run(archive, workers, args.partition_s)
+            seconds, workers_cpu, found = _cluster_run(
+                archive, workers, args.partition_s, args.worker_polars_threads
+            )
             assert found.equals(single), f"cluster with {workers} workers differs"
             rows.append(
                 [
