@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
+# the C source of the canonical CSV parser is compiled at install (hatch_build.py): a change to it
+# reinstalls too
+NATIVE := src/parley/tracks/readers/_canonical_csv.c hatch_build.py
+STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml $(NATIVE) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test lint typecheck unit lock clean
 
@@ -11,7 +14,8 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | c
 SYSTEM_PACKAGES := poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-dejavu-core chromium
 
-$(STAMP): pyproject.toml requirements/lock.txt web/package-lock.json
+$(STAMP): pyproject.toml requirements/lock.txt web/package-lock.json $(NATIVE)
+	command -v cc >/dev/null || bash tools/system-packages.sh gcc libc6-dev
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt

@@ -16,6 +16,11 @@ aisdb sentences repeated 100 times (the real files hold at most 1,000 sentences,
 
 Each figure is the best of 3 runs (10 for files under 100 kB), wall time, with the CPU time of
 that run. Targets: canonical CSV and Parquet >= 2 M positions/s, NMEA >= 100 k sentences/s.
+
+The canonical CSV readers side by side (the Polars reader and the compiled parser, same file, one
+process; needs no shared data)::
+
+    POLARS_MAX_THREADS=1 taskset -c 0 .venv/bin/python bench/bench_readers.py --compare-csv 1000000
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ from benchlib import Timing, best_of, markdown_table, rate
 from parley.errors import ParleyError
 from parley.tracks.hygiene import clean
 from parley.tracks.load import load_tracks, read_files, write_table
-from parley.tracks.readers import detect_format, read_raw
+from parley.tracks.readers import detect_format, fastcsv, read_raw
+from parley.tracks.readers.canonical import read_canonical_csv
 
 NMEA_REPEAT = 100
 SYNTHETIC_ROWS = 2_000_000
@@ -154,11 +160,89 @@ def table_lines(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _with_parser(compiled: bool, work: Any) -> Any:
+    """``work`` run with the compiled CSV parser switched on or off."""
+    import os
+
+    previous = os.environ.get(fastcsv.DISABLE_VARIABLE)
+    os.environ[fastcsv.DISABLE_VARIABLE] = "0" if compiled else "1"
+    try:
+        return work()
+    finally:
+        if previous is None:
+            del os.environ[fastcsv.DISABLE_VARIABLE]
+        else:
+            os.environ[fastcsv.DISABLE_VARIABLE] = previous
+
+
+def compare_csv(rows: int, workdir: Path, repeats: int) -> None:
+    """The Polars reader and the compiled parser on one synthetic canonical CSV, alternately."""
+    import os
+
+    if not fastcsv.available():
+        raise SystemExit("the compiled parser is not built: .venv/bin/pip install -e . --no-deps")
+    info = benchlib.machine()
+    benchlib.print_machine(info)
+    path = workdir / f"synthetic-{rows}-canonical.csv"
+    if not path.exists():
+        write_table(synthetic.generate(rows), path)
+    size = path.stat().st_size
+    print(f"  {path.name}: {size / 1e6:.1f} MB, {size / rows:.0f} bytes a row")
+    print(
+        f"  POLARS_MAX_THREADS={os.environ.get('POLARS_MAX_THREADS', 'unset')}, "
+        f"CPUs allowed: {sorted(os.sched_getaffinity(0))}"
+    )
+    results: dict[str, dict[str, Timing]] = {"polars": {}, "compiled": {}}
+    for stage, work in (
+        ("reader", lambda: read_canonical_csv(path)),
+        ("load_tracks", lambda: load_tracks([path], format_name="csv")),
+    ):
+        # alternate the two, so both see the same machine load
+        for _ in range(repeats):
+            for name, compiled in (("polars", False), ("compiled", True)):
+                timing, _ = best_of(1, lambda c=compiled, w=work: _with_parser(c, w))
+                best = results[name].get(stage)
+                if best is None or timing.cpu_s < best.cpu_s:
+                    results[name][stage] = timing
+    body = []
+    for name in ("polars", "compiled"):
+        reader, whole = results[name]["reader"], results[name]["load_tracks"]
+        body.append(
+            [
+                name,
+                f"{reader.cpu_s:.3f} ({reader.wall_s:.3f})",
+                rate(rows, reader.cpu_s),
+                f"{whole.cpu_s:.3f} ({whole.wall_s:.3f})",
+                rate(rows, whole.cpu_s),
+            ]
+        )
+    header = [
+        "path",
+        "reader CPU s (wall)",
+        "reader positions/CPU-s",
+        "load_tracks CPU s (wall)",
+        "load_tracks positions/CPU-s",
+    ]
+    ratio = results["polars"]["reader"].cpu_s / results["compiled"]["reader"].cpu_s
+    print("\n" + markdown_table(header, body))
+    print(f"\nreader CPU ratio polars/compiled: {ratio:.2f}x (best of {repeats}, alternating)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=benchlib.WORKDIR)
+    parser.add_argument(
+        "--compare-csv",
+        type=int,
+        metavar="ROWS",
+        help="only compare the two canonical CSV readers on a synthetic file of ROWS rows",
+    )
     args = parser.parse_args()
+    if args.compare_csv:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        compare_csv(args.compare_csv, args.workdir, args.repeats)
+        return
     benchlib.shared_data_or_exit()
     args.workdir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -10,10 +10,12 @@ _ISO_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", 
 
 def unix_seconds_to_time(seconds: pl.Expr) -> pl.Expr:
     """Unix seconds (float) to a UTC datetime, microsecond resolution."""
+    # non-strict: NaN, infinities and times beyond the microsecond range become null (a rejected
+    # row with its reason), never an exception
     return (
         (seconds * 1_000_000)
         .round(0)
-        .cast(pl.Int64)
+        .cast(pl.Int64, strict=False)
         .cast(pl.Datetime("us"))
         .dt.replace_time_zone("UTC")
     )
@@ -21,9 +23,9 @@ def unix_seconds_to_time(seconds: pl.Expr) -> pl.Expr:
 
 def unix_millis_to_time(millis: pl.Expr) -> pl.Expr:
     return (
-        (millis.cast(pl.Float64) * 1_000)
+        (millis.cast(pl.Float64, strict=False) * 1_000)
         .round(0)
-        .cast(pl.Int64)
+        .cast(pl.Int64, strict=False)
         .cast(pl.Datetime("us"))
         .dt.replace_time_zone("UTC")
     )

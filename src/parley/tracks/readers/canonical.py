@@ -1,14 +1,19 @@
 """The canonical table as a file: canonical CSV and Parquet, exactly the canonical column names."""
 
+import logging
+import mmap
 from pathlib import Path
 
 import polars as pl
 
 from parley.errors import InputError
+from parley.tracks.readers import fastcsv
 from parley.tracks.readers.base import Format, RawRead, Rejection, source_label
 from parley.tracks.readers.fileio import is_gzip, read_bytes, read_head
 from parley.tracks.schema import LINE_COLUMN, REQUIRED_COLUMNS, conform
 from parley.tracks.timeparse import parse_time_series, parse_time_text
+
+log = logging.getLogger(__name__)
 
 PARQUET_MAGIC = b"PAR1"
 _NUMERIC = ("lat", "lon", "alt_m", "speed_mps", "course_deg", "vrate_mps")
@@ -70,6 +75,7 @@ def _read_typed(data: bytes | Path, header: list[str]) -> pl.DataFrame | None:
         pl.exceptions.ComputeError,
         pl.exceptions.InvalidOperationError,
         pl.exceptions.NoDataError,
+        pl.exceptions.PanicException,  # Polars' CSV reader panics on some odd layouts
     ):
         return None
     # empty fields are already null; text is taken as written (the canonical layout is exact)
@@ -88,9 +94,21 @@ def _header(path: Path, data: bytes) -> list[str]:
 
 def read_canonical_csv(path: Path) -> RawRead:
     header = _header(path, read_head(path))
+    if fastcsv.available():
+        if is_gzip(path) or path.stat().st_size == 0:
+            return _decode_csv(path, read_bytes(path), header)
+        try:
+            with (
+                path.open("rb") as handle,
+                mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data,
+            ):
+                fast = fastcsv.decode(data, path, header)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+        return fast if fast is not None else decode_csv_with_polars(path, path, header)
     # a plain file is memory-mapped by the CSV reader; a gzip one is decompressed first
     source: bytes | Path = read_bytes(path) if is_gzip(path) else path
-    return _decode_csv(path, source, header)
+    return decode_csv_with_polars(path, source, header)
 
 
 def decode_canonical_csv(data: bytes, path: Path) -> RawRead:
@@ -98,7 +116,15 @@ def decode_canonical_csv(data: bytes, path: Path) -> RawRead:
     return _decode_csv(path, data, _header(path, data))
 
 
-def _decode_csv(path: Path, source: bytes | Path, header: list[str]) -> RawRead:
+def _decode_csv(path: Path, data: bytes, header: list[str]) -> RawRead:
+    """The compiled parser when it is built and takes the file; the Polars reader otherwise."""
+    fast = fastcsv.decode(data, path, header)
+    return fast if fast is not None else decode_csv_with_polars(path, data, header)
+
+
+def decode_csv_with_polars(path: Path, source: bytes | Path, header: list[str]) -> RawRead:
+    """The Polars reader (also the reference the compiled parser is tested against)."""
+    log.debug("canonical CSV %s: read by the Polars reader", path)
     fast = _read_typed(source, [c.strip() for c in header])
     if fast is not None:
         typed = fast.with_columns(parse_time_series(fast["time"]).alias("time"))
@@ -108,8 +134,13 @@ def _decode_csv(path: Path, source: bytes | Path, header: list[str]) -> RawRead:
         data = source if isinstance(source, bytes) else read_bytes(path)
         try:
             text = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=True)
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
-            raise InputError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from exc
+        except (
+            pl.exceptions.ComputeError,
+            pl.exceptions.NoDataError,
+            pl.exceptions.PanicException,
+        ) as exc:
+            first_line = (str(exc).splitlines() or [type(exc).__name__])[0]
+            raise InputError(f"{path}: not a readable CSV ({first_line})") from exc
         text = text.rename({c: c.strip() for c in text.columns})
         exprs: list[pl.Expr] = [pl.int_range(2, text.height + 2, dtype=pl.Int64).alias(LINE_COLUMN)]
         for name in _NUMERIC:
@@ -174,4 +205,10 @@ FORMATS = (
 )
 
 
-__all__ = ["FORMATS", "decode_canonical_csv", "read_canonical_csv", "read_canonical_parquet"]
+__all__ = [
+    "FORMATS",
+    "decode_canonical_csv",
+    "decode_csv_with_polars",
+    "read_canonical_csv",
+    "read_canonical_parquet",
+]
