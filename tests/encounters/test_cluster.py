@@ -9,9 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 from distributed import Client
+from test_cells import cell_traffic
 from test_partitioned import SAMPLE, boundary_traffic
 
 from parley.cli.main import run
+from parley.encounters.cells import CellGrid
 from parley.encounters.cluster import ArchiveLoader, detect_on_cluster, open_client
 from parley.encounters.detector import detect
 from parley.errors import InputError
@@ -158,3 +160,47 @@ def test_reading_a_time_range_opens_only_the_periods_it_touches(
     assert rows["time"].is_sorted()
     with pytest.raises(InputError, match="cannot be read as Parquet"):
         read_archive_files(files, start, files[1].start, None)
+
+
+def test_cells_on_the_cluster_are_identical(client: Client, tmp_path: Path) -> None:
+    traffic = cell_traffic()
+    root = tmp_path / "archive"
+    write_archive(traffic, root, "hour")
+    single = detect(traffic).encounters
+    found = detect_on_cluster(client, root, partition_s=600.0, cells=CellGrid(1.0))
+    assert found.encounters.equals(single)
+    assert single.height == 8
+    assert found.stats["partitions"] == 5
+    assert found.stats["cell_tasks"] > 5 * 4  # every partition splits into several cells
+    assert found.stats["redetected_pairs"] >= 1  # the 40-minute escort across eleven cells
+    assert found.stats["max_positions_per_task"] < traffic.height / 2
+
+
+def test_cells_of_a_table_in_memory_on_the_cluster_are_identical(
+    client: Client, traffic: pl.DataFrame
+) -> None:
+    single = detect(traffic).encounters
+    found = detect_on_cluster(client, traffic, partition_s=900.0, cells=CellGrid(0.5))
+    assert found.encounters.equals(single)
+    assert found.stats["cell_tasks"] > found.stats["partitions"]
+
+
+def test_cell_degrees_without_a_cluster_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["detect", "--cell-degrees", "5", str(SAMPLE)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "--cell-degrees applies only with --cluster" in err
+
+
+def test_cells_from_the_command_line_give_the_same_encounters(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert run(["detect", "--json", str(SAMPLE)]) == 0
+    single = json.loads(capsys.readouterr().out)
+    command = ["detect", "--cluster", "local:1", "--cell-degrees", "2", "--json", str(SAMPLE)]
+    assert run(command) == 0
+    clustered = json.loads(capsys.readouterr().out)
+    assert len(single["encounters"]) == 6
+    assert clustered["encounters"] == single["encounters"]
+    # 72 one-hour partitions, most of them empty; 8 cells with two tracks or more
+    assert (clustered["stats"]["partitions"], clustered["stats"]["cell_tasks"]) == (72, 8)

@@ -16,6 +16,7 @@ from parley.cli.render import print_json, stderr_console, stdout_console
 from parley.encounters.detector import detect as run_detection
 from parley.encounters.output import encounter_records, to_json_document, write_output
 from parley.encounters.policy import Policy, load_policy
+from parley.errors import InputError
 from parley.incidents.activity_link import mark_notified_activities, read_activities_source
 from parley.tracks.load import TrackSet, load_tracks
 from parley.tracks.sides import load_sides
@@ -120,6 +121,7 @@ def _detect_on_cluster(
     load: Callable[[], TrackSet],
     cluster: str,
     partition_s: float,
+    cell_degrees: float | None,
     policy: Policy,
     output: Path | None,
     as_json: bool,
@@ -128,6 +130,7 @@ def _detect_on_cluster(
 ) -> None:
     """``--cluster``: an archive folder (``tracks convert --partition``) is read by the workers;
     other inputs are read here and their partitions sent to the workers."""
+    from parley.encounters.cells import CellGrid
     from parley.encounters.cluster import detect_on_cluster, open_client
     from parley.tracks.archive import is_archive, read_archive
 
@@ -137,7 +140,8 @@ def _detect_on_cluster(
     with open_client(cluster) as client:
         source = archive if tracks is None else tracks.table
         assert source is not None
-        detection = detect_on_cluster(client, source, policy, partition_s=partition_s)
+        cells = None if cell_degrees is None else CellGrid(cell_degrees)
+        detection = detect_on_cluster(client, source, policy, partition_s=partition_s, cells=cells)
     needs_table = evidence or notified is not None or output is not None
     table = tracks.table if tracks is not None else None
     if table is None and archive is not None and needs_table:
@@ -182,8 +186,18 @@ def detect(
     partition_minutes: int = typer.Option(
         60, "--partition-minutes", min=1, help="With --cluster: the time partition's length."
     ),
+    cell_degrees: float | None = typer.Option(
+        None,
+        "--cell-degrees",
+        min=0.5,
+        max=180.0,
+        help="With --cluster: split each time partition into spatial cells of about D x D "
+        "degrees (off by default).",
+    ),
 ) -> None:
     """Find every close encounter between opposing sides, measured exactly and classed."""
+    if cell_degrees is not None and cluster is None:
+        raise InputError("--cell-degrees applies only with --cluster")
     policy: Policy = load_policy(policy_file)
     sides = load_sides(sides_file)
     notified = None if activities is None else read_activities_source(activities)
@@ -195,6 +209,7 @@ def detect(
             ),
             cluster,
             partition_minutes * 60.0,
+            cell_degrees,
             policy,
             output,
             as_json,

@@ -8,6 +8,10 @@ the archive's summary (one task per file), one detection per partition, one re-d
 whose episode outlasts its partition, then the merge on the client. A worker lost mid-run has its
 tasks run again elsewhere by Dask's scheduler; tasks are pure functions of their inputs, so a task
 run twice gives the same answer.
+
+With spatial cells (``cells``), one more small task per time partition reads the positions of its
+window (six columns) and lists the tracks of each cell; each cell's task then reads all the rows of
+its tracks only, so a task's memory follows the traffic of its cell, not of the whole world.
 """
 
 import re
@@ -21,9 +25,11 @@ from typing import Any
 import polars as pl
 from distributed import Client, LocalCluster
 
+from parley.encounters.cells import CellGrid
 from parley.encounters.detector import ENCOUNTER_SCHEMA, Detection
 from parley.encounters.partitioned import (
     ArchiveSummary,
+    CellTask,
     Partition,
     PartitionResult,
     PendingPair,
@@ -34,6 +40,7 @@ from parley.encounters.partitioned import (
     from_epoch_us,
     merge_results,
     merged_stats,
+    plan_cells,
     plan_partitions,
     redetect_pair,
     summarize_rows,
@@ -41,6 +48,7 @@ from parley.encounters.partitioned import (
 from parley.encounters.policy import Policy
 from parley.errors import InputError
 from parley.tracks.archive import ArchiveFile, archive_files, read_archive_files
+from parley.tracks.schema import CANONICAL_SCHEMA
 
 _LOCAL = re.compile(r"^local(?::(\d+))?$")
 
@@ -53,6 +61,29 @@ class ArchiveLoader:
 
     def __call__(self, lo_us: int, hi_us: int, tracks: Sequence[str] | None) -> pl.DataFrame:
         return read_archive_files(self.files, from_epoch_us(lo_us), from_epoch_us(hi_us), tracks)
+
+    def positions(self, lo_us: int, hi_us: int) -> pl.DataFrame:
+        """Only the columns that place the rows ``lo_us <= time <= hi_us`` in cells."""
+        start, end = from_epoch_us(lo_us), from_epoch_us(hi_us)
+        touched = [f.path for f in self.files if f.start <= end and f.end > start]
+        frames = []
+        for path in touched:
+            try:
+                frames.append(
+                    pl.scan_parquet(path)
+                    .select(_POSITION_COLUMNS)
+                    .filter(pl.col("time").is_between(start, end))
+                    .collect()
+                )
+            except (OSError, pl.exceptions.ComputeError) as exc:
+                raise InputError(f"{path}: cannot be read as Parquet ({exc})") from exc
+        if not frames:
+            schema = {name: CANONICAL_SCHEMA[name] for name in _POSITION_COLUMNS}
+            return pl.DataFrame(schema=schema)
+        return pl.concat(frames)
+
+
+_POSITION_COLUMNS = ("time", "track", "domain", "lat", "lon", "alt_m")
 
 
 @contextmanager
@@ -91,9 +122,28 @@ def _detect_task(
 
 
 def _detect_rows_task(
-    rows: pl.DataFrame, partition: Partition, summary: ArchiveSummary, policy: Policy
+    rows: pl.DataFrame,
+    partition: Partition,
+    summary: ArchiveSummary,
+    policy: Policy,
+    cell: CellTask | None = None,
 ) -> PartitionResult:
-    return detect_partition(rows, partition, summary, policy)
+    return detect_partition(rows, partition, summary, policy, cell)
+
+
+def _plan_cells_task(
+    loader: RowLoader, partition: Partition, grid: CellGrid, policy: Policy
+) -> list[CellTask]:
+    lo, hi = partition.data_lo_us, partition.data_hi_us
+    rows = loader.positions(lo, hi) if isinstance(loader, ArchiveLoader) else loader(lo, hi, None)
+    return plan_cells(rows, partition, grid, policy)
+
+
+def _detect_cell_task(
+    loader: RowLoader, task: CellTask, summary: ArchiveSummary, policy: Policy
+) -> PartitionResult:
+    rows = loader(task.partition.data_lo_us, task.partition.data_hi_us, task.tracks)
+    return detect_partition(rows, task.partition, summary, policy, task)
 
 
 def _redetect_task(
@@ -104,13 +154,12 @@ def _redetect_task(
 
 def _run(
     client: Client,
+    plan: list[Partition],
     summary: ArchiveSummary,
     policy: Policy,
-    partition_s: float,
     detect_futures: Any,
     loader_for: Any,
 ) -> tuple[list[PartitionResult], list[pl.DataFrame]]:
-    plan = plan_partitions(summary, policy, partition_s)
     results: list[PartitionResult] = client.gather(  # type: ignore[no-untyped-call]
         detect_futures(plan)
     )
@@ -131,10 +180,12 @@ def detect_on_cluster(
     *,
     partition_s: float = 3600.0,
     loader: RowLoader | None = None,
+    cells: CellGrid | None = None,
 ) -> Detection:
     """The encounters of ``tracks`` (an archive folder or a canonical table) found on ``client``.
 
-    ``loader`` replaces the archive reader on the workers (another storage, or fault injection).
+    ``loader`` replaces the archive reader on the workers (another storage, or fault injection);
+    ``cells`` splits each time partition into spatial cells.
     """
     policy = policy or Policy()
     started = time.perf_counter()
@@ -144,17 +195,22 @@ def detect_on_cluster(
         table_loader = frame_loader(table)
 
         def detect_futures(plan: list[Partition]) -> Any:
-            return [
-                client.submit(
-                    _detect_rows_task,
-                    table_loader(p.data_lo_us, p.data_hi_us, None),
-                    p,
-                    summary,
-                    policy,
-                    pure=False,
-                )
-                for p in plan
-            ]
+            futures = []
+            for p in plan:
+                rows = table_loader(p.data_lo_us, p.data_hi_us, None)
+                if cells is None:
+                    futures.append(
+                        client.submit(_detect_rows_task, rows, p, summary, policy, pure=False)
+                    )
+                    continue
+                for task in plan_cells(rows, p, cells, policy):
+                    cell_rows = rows.filter(pl.col("track").is_in(list(task.tracks)))
+                    futures.append(
+                        client.submit(
+                            _detect_rows_task, cell_rows, p, summary, policy, task, pure=False
+                        )
+                    )
+            return futures
 
         def loader_for(pending: PendingPair) -> RowLoader:
             return loader or frame_loader(
@@ -170,9 +226,21 @@ def detect_on_cluster(
         summary = combine_summaries(summaries)
 
         def detect_futures(plan: list[Partition]) -> Any:
+            if cells is None:
+                return [
+                    client.submit(_detect_task, archive_loader, p, summary, policy, pure=False)
+                    for p in plan
+                ]
+            cell_plans: list[list[CellTask]] = client.gather(  # type: ignore[no-untyped-call]
+                [
+                    client.submit(_plan_cells_task, archive_loader, p, cells, policy, pure=False)
+                    for p in plan
+                ]
+            )
             return [
-                client.submit(_detect_task, archive_loader, p, summary, policy, pure=False)
-                for p in plan
+                client.submit(_detect_cell_task, archive_loader, task, summary, policy, pure=False)
+                for tasks in cell_plans
+                for task in tasks
             ]
 
         def loader_for(pending: PendingPair) -> RowLoader:
@@ -182,9 +250,11 @@ def detect_on_cluster(
         return Detection(
             pl.DataFrame(schema=ENCOUNTER_SCHEMA), merged_stats(None, [], pl.DataFrame())
         )
-    results, parts = _run(client, summary, policy, partition_s, detect_futures, loader_for)
+    plan = plan_partitions(summary, policy, partition_s)
+    results, parts = _run(client, plan, summary, policy, detect_futures, loader_for)
     encounters = merge_results(parts)
-    stats = merged_stats(summary, results, encounters)
+    partitions = None if cells is None else len(plan)
+    stats = merged_stats(summary, results, encounters, partitions=partitions)
     stats["workers"] = len(client.scheduler_info().get("workers", {}))
     stats["seconds"] = round(time.perf_counter() - started, 3)
     return Detection(encounters, stats)

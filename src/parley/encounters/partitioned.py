@@ -15,6 +15,11 @@ Detection sees a partition's reports only, so the per-track attributes that depe
 track's reports (its side, and whether it is dark: any report with the transponder off) are
 computed once for the whole archive and written into every partition before it is detected.
 
+Inside a time partition, spatial cells (optional, :mod:`parley.encounters.cells`) split the work
+further: each cell detects on the tracks that come near it, with all their rows of the partition's
+window, and keeps the episodes whose ownership point lies in its core. Ownership in time and in
+space are independent, so each episode is still kept exactly once.
+
 This module is pure (no Dask): :mod:`parley.encounters.cluster` runs the same steps on workers.
 """
 
@@ -26,6 +31,7 @@ from typing import Any
 
 import polars as pl
 
+from parley.encounters.cells import CellGrid, owning_cells, track_cells
 from parley.encounters.detector import ENCOUNTER_SCHEMA, SLICE_S, Detection, detect
 from parley.encounters.policy import Policy
 
@@ -229,22 +235,55 @@ def _no_segment_in_core(rows: pl.DataFrame, partition: Partition, policy: Policy
     return int(rows.select(near.sum()).item() or 0) < 2
 
 
+@dataclass(frozen=True, slots=True)
+class CellTask:
+    """One spatial cell of a time partition and the tracks it needs (all their rows are read)."""
+
+    partition: Partition
+    grid: CellGrid
+    cell: int
+    tracks: tuple[str, ...]
+
+
+def plan_cells(
+    rows: pl.DataFrame, partition: Partition, grid: CellGrid, policy: Policy
+) -> list[CellTask]:
+    """The cells of a partition's rows that hold at least two tracks, with their tracks."""
+    membership = track_cells(rows, grid, policy)
+    grouped = membership.group_by("cell").agg(pl.col("track").sort()).sort("cell")
+    return [
+        CellTask(partition, grid, cell, tuple(tracks))
+        for cell, tracks in grouped.iter_rows()
+        if len(tracks) >= 2
+    ]
+
+
 def detect_partition(
-    rows: pl.DataFrame, partition: Partition, summary: ArchiveSummary, policy: Policy
+    rows: pl.DataFrame,
+    partition: Partition,
+    summary: ArchiveSummary,
+    policy: Policy,
+    cell: CellTask | None = None,
 ) -> PartitionResult:
-    """Detect on a partition's rows: its complete owned encounters, and the pairs to re-detect."""
+    """Detect on a partition's rows: its complete owned encounters, and the pairs to re-detect.
+
+    With ``cell``, ``rows`` are the rows of the cell's tracks, and only the episodes whose
+    ownership point lies in the cell's core are owned.
+    """
+    stats: dict[str, Any] = {"positions": rows.height}
     if _no_segment_in_core(rows, partition, policy):
-        return PartitionResult(partition.index, pl.DataFrame(schema=ENCOUNTER_SCHEMA))
+        return PartitionResult(partition.index, pl.DataFrame(schema=ENCOUNTER_SCHEMA), [], stats)
     detection = _detect_rows(rows, summary, policy)
     trusted_lo, trusted_hi = _trusted(partition.data_lo_us, partition.data_hi_us, summary, policy)
     timed = _starts_and_ends(detection.encounters)
     owned = timed.filter(
         (pl.col("_start_us") >= partition.core_lo_us) & (pl.col("_start_us") < partition.core_hi_us)
     )
+    if cell is not None:
+        owned = owned.filter(pl.Series(owning_cells(owned, rows, cell.grid) == cell.cell))
     complete = _complete(trusted_lo, trusted_hi, largest_merge_gap_us(policy))
     pending = _pending(owned.filter(~complete), partition.data_hi_us)
-    stats = {
-        "positions": rows.height,
+    stats |= {
         "candidate_windows": detection.stats.get("candidate_windows", 0),
         "subintervals_inside": detection.stats.get("subintervals_inside", 0),
     }
@@ -299,17 +338,26 @@ def merge_results(parts: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 
 def merged_stats(
-    summary: ArchiveSummary | None, results: Sequence[PartitionResult], encounters: pl.DataFrame
+    summary: ArchiveSummary | None,
+    results: Sequence[PartitionResult],
+    encounters: pl.DataFrame,
+    *,
+    partitions: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    """Totals over the tasks; ``partitions`` when the results are those of cells."""
+    stats = {
         "positions": 0 if summary is None else summary.positions,
         "tracks": 0 if summary is None else summary.tracks.height,
-        "partitions": len(results),
+        "partitions": len(results) if partitions is None else partitions,
         "positions_read": sum(r.stats.get("positions", 0) for r in results),
+        "max_positions_per_task": max((r.stats.get("positions", 0) for r in results), default=0),
         "candidate_windows": sum(r.stats.get("candidate_windows", 0) for r in results),
         "redetected_pairs": sum(len(r.pending) for r in results),
         "encounters": encounters.height,
     }
+    if partitions is not None:
+        stats["cell_tasks"] = len(results)
+    return stats
 
 
 # --- in one process ---------------------------------------------------------------------------
@@ -328,31 +376,56 @@ def frame_loader(table: pl.DataFrame) -> RowLoader:
     return load
 
 
+def _detect_cells(
+    rows: pl.DataFrame,
+    partition: Partition,
+    summary: ArchiveSummary,
+    policy: Policy,
+    grid: CellGrid,
+) -> list[PartitionResult]:
+    results = []
+    for task in plan_cells(rows, partition, grid, policy):
+        cell_rows = rows.filter(pl.col("track").is_in(list(task.tracks)))
+        results.append(detect_partition(cell_rows, partition, summary, policy, task))
+    return results
+
+
 def detect_partitioned(
-    table: pl.DataFrame, policy: Policy | None = None, *, partition_s: float = 3600.0
+    table: pl.DataFrame,
+    policy: Policy | None = None,
+    *,
+    partition_s: float = 3600.0,
+    cells: CellGrid | None = None,
 ) -> Detection:
-    """The encounters of :func:`~parley.encounters.detector.detect`, found partition by partition.
+    """The encounters of :func:`~parley.encounters.detector.detect`, found partition by partition
+    (and, with ``cells``, cell by cell inside each partition).
 
     Sequential and in memory: the reference for the cluster runner, and the proof that cutting
-    time changes nothing.
+    time and space changes nothing.
     """
     policy = policy or Policy()
     summary = summarize_rows(table)
     if summary is None:
         return Detection(pl.DataFrame(schema=ENCOUNTER_SCHEMA), merged_stats(None, [], table[:0]))
     load = frame_loader(table)
-    results = [
-        detect_partition(load(p.data_lo_us, p.data_hi_us, None), p, summary, policy)
-        for p in plan_partitions(summary, policy, partition_s)
-    ]
+    plan = plan_partitions(summary, policy, partition_s)
+    results: list[PartitionResult] = []
+    for partition in plan:
+        rows = load(partition.data_lo_us, partition.data_hi_us, None)
+        if cells is None:
+            results.append(detect_partition(rows, partition, summary, policy))
+        else:
+            results += _detect_cells(rows, partition, summary, policy, cells)
     parts = [r.encounters for r in results]
     parts += [redetect_pair(p, load, summary, policy) for r in results for p in r.pending]
     encounters = merge_results(parts)
-    return Detection(encounters, merged_stats(summary, results, encounters))
+    partitions = None if cells is None else len(plan)
+    return Detection(encounters, merged_stats(summary, results, encounters, partitions=partitions))
 
 
 __all__ = [
     "ArchiveSummary",
+    "CellTask",
     "Partition",
     "PartitionResult",
     "PendingPair",
@@ -364,6 +437,7 @@ __all__ = [
     "merge_results",
     "merged_stats",
     "overlap_us",
+    "plan_cells",
     "plan_partitions",
     "redetect_pair",
     "summarize_rows",
