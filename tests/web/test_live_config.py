@@ -22,7 +22,7 @@ def test_no_file_means_no_feeds(tmp_path: Path) -> None:
 
 def test_a_full_file(tmp_path: Path) -> None:
     (tmp_path / "feeds.toml").write_text(
-        'sides = "sides.toml"\nbatch_s = 0.5\nopen_incidents = false\n\n'
+        'sides = "sides.toml"\nbatch_s = 0.25\nopen_incidents = false\n\n'
         '[[feeds]]\nkind = "nmea-tcp"\nurl = "tcp://10.0.0.7:10110"\n\n'
         '[[feeds]]\nkind = "nmea-udp"\nurl = "0.0.0.0:10111"\n\n'
         '[[feeds]]\nkind = "replay"\npath = "baltic.csv"\nspeed = 20\nname = "drill"\n',
@@ -30,7 +30,7 @@ def test_a_full_file(tmp_path: Path) -> None:
     )
     settings = load_live_settings(tmp_path)
     assert settings.sides == tmp_path / "sides.toml"
-    assert (settings.batch_s, settings.open_incidents) == (0.5, False)
+    assert (settings.batch_s, settings.open_incidents) == (0.25, False)
     assert settings.feeds == (
         FeedConfig("nmea-tcp", "nmea-tcp:tcp://10.0.0.7:10110", url="tcp://10.0.0.7:10110"),
         FeedConfig("nmea-udp", "nmea-udp:0.0.0.0:10111", url="0.0.0.0:10111"),

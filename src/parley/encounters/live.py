@@ -189,12 +189,11 @@ class LiveDetector:
         active = np.zeros(len(self.state), dtype=bool)
         active[self.state.recent.batch_slots] = placed.height > 0
         self._active = active
-        for sea_sea in (False, True):
-            near = find_candidates(
-                self.state, self._groups, recent, active, self.now_us, self.policy, sea_sea
-            )
+        for sea_sea, near in enumerate(
+            find_candidates(self.state, self._groups, recent, active, self.now_us, self.policy)
+        ):
             self._watch(near.i[near.watch], near.j[near.watch], since_us, batch)
-            sets.append((near.i, near.j, near.civil, sea_sea))
+            sets.append((near.i, near.j, near.civil, bool(sea_sea)))
         events = self._withdraw_stale()
         events += self._warn(predict(self.state, sets, self.now_us, self.policy))
         events += self._detect_due(final=False)

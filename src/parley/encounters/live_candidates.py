@@ -25,6 +25,8 @@ from parley.tracks.geo import METRES_PER_DEGREE
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+#: lat_lo, lat_hi, lon_lo, lon_hi, alt_lo, alt_hi per track slot
+Boxes = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
 
 
 class Groups:
@@ -76,9 +78,7 @@ class Candidates:
     watch: BoolArray  # came inside the monitoring volume during the batch
 
 
-def recent_boxes(
-    state: TrackState, since_us: int
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+def recent_boxes(state: TrackState, since_us: int) -> Boxes:
     """Where each track was since ``since_us`` (the earliest segment the batch completes)."""
     n = len(state)
     return state.recent.boxes(
@@ -90,16 +90,41 @@ def recent_boxes(
     )
 
 
+def _projected_boxes(
+    state: TrackState, recent: Boxes, now_us: int, lookahead_s: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """The recent boxes stretched to each track's straight projection over the look-ahead."""
+    n = len(state)
+    lat_lo, lat_hi, lon_lo, lon_hi = recent[:4]
+    ahead = (now_us - state.t_us[:n]) / 1e6 + lookahead_s
+    lat, lon = state.lat[:n], state.lon[:n]
+    cos = np.cos(np.radians(np.clip(lat, -89.0, 89.0)))
+    lat_end = lat + state.vy[:n] * ahead / METRES_PER_DEGREE
+    lon_end = lon + state.vx[:n] * ahead / (METRES_PER_DEGREE * cos)
+    return (
+        np.minimum(lat_lo, lat_end),
+        np.maximum(lat_hi, lat_end),
+        np.minimum(lon_lo, lon_end),
+        np.maximum(lon_hi, lon_end),
+    )
+
+
 def find_candidates(
     state: TrackState,
     groups: Groups,
-    recent: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, FloatArray],
+    recent: Boxes,
     active: BoolArray,
     now_us: int,
     policy: Policy,
-    sea_sea: bool,
-) -> Candidates:
-    """Pairs with an aircraft (``sea_sea`` False) or pairs of ships whose boxes come near.
+) -> tuple[Candidates, Candidates]:
+    """Pairs with an aircraft, and pairs of ships, whose boxes come near.
+
+    A pair with an aircraft is near when the boxes of where both tracks were and may go within
+    the air look-ahead (60 s) come within the air volume's radius; a pair of ships, with the
+    ships' look-ahead (20 min) and the sea volume's radius. One grid finds both: each track is
+    filed with its widest box (a ship's 20-minute projection holds its 60-second one), searched
+    with the larger radius, and the pairs found are then held to their own set's boxes and
+    radius, which gives exactly each set's pairs.
 
     Only pairs with an ``active`` track (one that reported in the batch) are looked at: the
     others have no new segment and no new velocity since they were last looked at.
@@ -109,37 +134,31 @@ def find_candidates(
     is_air = state.is_air[:n]
     gap_s = np.where(is_air, gaps.air_max_gap_s, gaps.sea_max_gap_s)
     live = (state.t_us[:n] >= 0) & (now_us - state.t_us[:n] <= gap_s * 1e6)
-    if sea_sea:
-        live &= ~is_air
     code = np.where(live, groups.codes(state), -1)
-    eligible = groups.eligible.copy()
-    if sea_sea:
-        eligible &= np.outer(~groups.air, ~groups.air)
-    else:
-        eligible &= groups.air[:, None] | groups.air[None, :]
-    lookahead = warning.sea_lookahead_s if sea_sea else warning.air_lookahead_s
-    radius = (
-        volumes.sea_sea_horizontal_m
-        if sea_sea
-        else max(volumes.air_air_horizontal_m, volumes.air_sea_horizontal_m)
+    air_radius = max(volumes.air_air_horizontal_m, volumes.air_sea_horizontal_m)
+    sea_radius = volumes.sea_sea_horizontal_m
+    air_boxes = _projected_boxes(state, recent, now_us, warning.air_lookahead_s)
+    sea_boxes = _projected_boxes(state, recent, now_us, warning.sea_lookahead_s)
+    # aircraft: their 60 s box; ships: the union of both (they are in both sets)
+    widest = [
+        np.where(is_air, air, (np.minimum if k % 2 == 0 else np.maximum)(air, sea))
+        for k, (air, sea) in enumerate(zip(air_boxes, sea_boxes, strict=True))
+    ]
+    lat_lo, lat_hi, lon_lo, lon_hi = widest
+    i, j = grid_pairs(
+        lat_lo, lat_hi, lon_lo, lon_hi, code, groups.eligible, max(air_radius, sea_radius), active
     )
-    # where each track was since the earliest segment the batch completes
-    lat_lo, lat_hi, lon_lo, lon_hi, alt_lo, alt_hi = recent
-    ahead = (now_us - state.t_us[:n]) / 1e6 + lookahead
-    lat, lon = state.lat[:n], state.lon[:n]
-    cos = np.cos(np.radians(np.clip(lat, -89.0, 89.0)))
-    lat_end = lat + state.vy[:n] * ahead / METRES_PER_DEGREE
-    lon_end = lon + state.vx[:n] * ahead / (METRES_PER_DEGREE * cos)
-    grid_boxes = (
-        np.minimum(lat_lo, lat_end),
-        np.maximum(lat_hi, lat_end),
-        np.minimum(lon_lo, lon_end),
-        np.maximum(lon_hi, lon_end),
-    )
-    i, j = grid_pairs(*grid_boxes, code, eligible, radius, active)
-    watch = _inside_volume(state, i, j, (lat_lo, lat_hi, lon_lo, lon_hi), alt_lo, alt_hi, policy)
-    civil = groups.civil[code[i], code[j]] if i.size else np.zeros(0, dtype=bool)
-    return Candidates(i, j, civil, watch)
+    ships_only = ~is_air[i] & ~is_air[j]
+    sets = []
+    for sea_sea, boxes, radius in ((False, air_boxes, air_radius), (True, sea_boxes, sea_radius)):
+        mine = ships_only == sea_sea
+        si, sj = i[mine], j[mine]
+        near = box_gap_m(*boxes, si, sj) < radius
+        si, sj = si[near], sj[near]
+        watch = _inside_volume(state, si, sj, recent[:4], recent[4], recent[5], policy)
+        civil = groups.civil[code[si], code[sj]] if si.size else np.zeros(0, dtype=bool)
+        sets.append(Candidates(si, sj, civil, watch))
+    return sets[0], sets[1]
 
 
 def _inside_volume(

@@ -16,7 +16,7 @@ import polars as pl
 
 from parley.encounters import kernel
 from parley.encounters.classify import HIGH_RISK, SERIOUS, Features, classify
-from parley.encounters.episodes import aggregate
+from parley.encounters.live_episodes import Columns, episode_features, parts_columns
 from parley.encounters.live_state import TrackState
 from parley.encounters.policy import Policy
 from parley.encounters.subintervals import measure_motion
@@ -61,16 +61,19 @@ def projected(
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """East and north metres from each track's last fix, and altitude, at now + k·step."""
     elapsed = (now_us - state.t_us[slots])[:, None] / 1e6 + step_s * np.arange(steps + 1)[None, :]
-    speed = state.speed[slots][:, None]
-    heading = np.radians(state.course[slots])[:, None]
+    speed = state.speed[slots]
+    heading = np.radians(state.course[slots])
     turn = np.radians(np.clip(np.nan_to_num(state.turn[slots]), -MAX_TURN_DEG_S, MAX_TURN_DEG_S))
-    omega = turn[:, None]
-    turning = np.abs(omega) > 1e-6
-    safe = np.where(turning, omega, 1.0)
-    arc_east = speed / safe * (np.cos(heading) - np.cos(heading + omega * elapsed))
-    arc_north = speed / safe * (np.sin(heading + omega * elapsed) - np.sin(heading))
-    east = np.where(turning, arc_east, speed * np.sin(heading) * elapsed)
-    north = np.where(turning, arc_north, speed * np.cos(heading) * elapsed)
+    east = (speed * np.sin(heading))[:, None] * elapsed
+    north = (speed * np.cos(heading))[:, None] * elapsed
+    # arcs only for the tracks that turn (most fly or sail straight)
+    turning = np.flatnonzero(np.abs(turn) > 1e-6)
+    if turning.size:
+        omega, h0 = turn[turning][:, None], heading[turning][:, None]
+        radius = speed[turning][:, None] / omega
+        swept = h0 + omega * elapsed[turning]
+        east[turning] = radius * (np.cos(h0) - np.cos(swept))
+        north[turning] = radius * (np.sin(swept) - np.sin(h0))
     climb = np.where(state.is_air[slots], state.vrate[slots], 0.0)[:, None]
     alt = np.where(state.is_air[slots], state.alt[slots], 0.0)[:, None] + climb * elapsed
     return east, north, alt
@@ -244,46 +247,59 @@ def predict(
     )
     if measured.height == 0:
         return []
-    return _classified(aggregate(measured, policy), all_i, all_j, lookahead, policy)
+    episodes = episode_features(parts_columns(measured), policy)
+    return _classified(episodes, all_i, all_j, lookahead, policy)
+
+
+def _features(episodes: Columns) -> list[tuple[int, float, float, float, float, Features]]:
+    """Per episode: (pair, cpa time, min slant, min horizontal, vertical at cpa, features)."""
+    e = {name: values.tolist() for name, values in episodes.items()}
+    return [
+        (
+            int(e["a"][k]),
+            float(e["cpa_time"][k]),
+            float(e["min_slant_m"][k]),
+            float(e["min_horizontal_m"][k]),
+            float(e["vertical_m"][k]),
+            Features(
+                kind=str(e["kind"][k]),
+                civil_safety=bool(e["civil_safety"][k]),
+                min_slant_m=float(e["min_slant_m"][k]),
+                min_horizontal_m=float(e["min_horizontal_m"][k]),
+                max_closure_mps=float(e["max_closure_mps"][k]),
+                passes=int(e["passes"][k]),
+                orbits_low=int(e["orbits_low"][k]),
+                overflight=bool(e["overflight"][k]),
+                low_fast_pass=bool(e["low_fast_pass"][k]),
+                low_close_pass=bool(e["low_close_pass"][k]),
+            ),
+        )
+        for k in range(len(e["a"]))
+    ]
 
 
 def _classified(
-    episodes: pl.DataFrame,
+    episodes: Columns,
     i: IntArray,
     j: IntArray,
     lookahead: FloatArray,
     policy: Policy,
 ) -> list[Prediction]:
     best: dict[int, Prediction] = {}
-    for row in episodes.iter_rows(named=True):
-        severity, reasons = classify(
-            Features(
-                kind=row["kind"],
-                civil_safety=row["civil_safety"],
-                min_slant_m=row["min_slant_m"],
-                min_horizontal_m=row["min_horizontal_m"],
-                max_closure_mps=row["max_closure_mps"],
-                passes=row["passes"],
-                orbits_low=row["orbits_low"],
-                overflight=row["overflight"],
-                low_fast_pass=row["low_fast_pass"],
-                low_close_pass=row["low_close_pass"],
-            ),
-            policy,
-        )
-        if severity not in _RANK or row["cpa_time"] <= PASSED_S:
+    for pair, cpa_time, slant_m, horizontal_m, vertical_m, features in _features(episodes):
+        severity, reasons = classify(features, policy)
+        if severity not in _RANK or cpa_time <= PASSED_S:
             continue  # nothing to warn of, or the closest approach is now: it is passing
-        pair = int(row["a"])
         candidate = Prediction(
             i=int(i[pair]),
             j=int(j[pair]),
-            kind=row["kind"],
+            kind=features.kind,
             severity=severity,
             reasons=tuple(reasons),
-            tcpa_s=float(row["cpa_time"]),
-            slant_m=float(row["min_slant_m"]),
-            horizontal_m=float(row["min_horizontal_m"]),
-            vertical_m=float(row["vertical_m"]),
+            tcpa_s=cpa_time,
+            slant_m=slant_m,
+            horizontal_m=horizontal_m,
+            vertical_m=vertical_m,
             lookahead_s=float(lookahead[pair]),
         )
         held = best.get(pair)

@@ -35,6 +35,9 @@ class RecentReports:
         self.batch_rows: dict[str, np.ndarray] = {"slot": np.zeros(0, dtype=np.int64)}
         self.batch_slots = np.zeros(0, dtype=np.int64)
         self.values = {name: np.full((capacity, depth), np.nan) for name in _VALUES}
+        #: the newest time in each ring, and whether a ring ever got a report not after it
+        self.newest = np.full(capacity, -1, dtype=np.int64)
+        self.unordered = np.zeros(capacity, dtype=bool)
 
     def grow(self, capacity: int) -> None:
         old = self.count.size
@@ -45,6 +48,8 @@ class RecentReports:
         self.t_us = np.concatenate([self.t_us, np.full(pad, -1, dtype=np.int64)])
         self.off = np.concatenate([self.off, np.zeros(pad, dtype=bool)])
         self.batch = np.concatenate([self.batch, np.full(pad, -1, dtype=np.int64)])
+        self.newest = np.concatenate([self.newest, np.full(capacity - old, -1, dtype=np.int64)])
+        self.unordered = np.concatenate([self.unordered, np.zeros(capacity - old, dtype=bool)])
         for name in _VALUES:
             self.values[name] = np.concatenate([self.values[name], np.full(pad, np.nan)])
 
@@ -64,12 +69,13 @@ class RecentReports:
         position = ((self.count[slot] + rank) % self.depth)[keep]
         kept = slot[keep]
         # what this batch overwrites stays readable until the next batch (to seed histories)
-        lost = self.t_us[kept, position] >= 0
+        lost = np.flatnonzero(self.t_us[kept, position] >= 0)
+        lost_slot, lost_position = kept[lost], position[lost]
         self.spill = {
-            "slot": kept[lost],
-            "t_us": self.t_us[kept, position][lost],
-            "off": self.off[kept, position][lost],
-            **{name: self.values[name][kept, position][lost] for name in _VALUES},
+            "slot": lost_slot,
+            "t_us": self.t_us[lost_slot, lost_position],
+            "off": self.off[lost_slot, lost_position],
+            **{name: self.values[name][lost_slot, lost_position] for name in _VALUES},
         }
         # rows of runs longer than the ring never enter it: kept for this batch's boxes
         dropped = ~keep
@@ -86,6 +92,12 @@ class RecentReports:
         for name in _VALUES:
             self.values[name][kept, position] = values[name][keep]
         self.count[slot[starts]] += np.diff(np.concatenate([starts, [slot.size]]))
+        # a ring in strictly increasing time order is read newest first (``boxes``)
+        previous = np.concatenate([[-1], t_us[:-1]])
+        previous[starts] = self.newest[slot[starts]]
+        self.unordered[slot[t_us <= previous]] = True
+        ends = np.concatenate([starts[1:], [slot.size]]) - 1
+        self.newest[slot[ends]] = np.maximum(self.newest[slot[ends]], t_us[ends])
 
     def _before(self, n: int, cut_us: int, slots: IntArray | None = None) -> IntArray:
         """Per slot: the time of its last report at or before ``cut_us`` (-1: none kept).
@@ -137,31 +149,78 @@ class RecentReports:
         recent = np.flatnonzero(touched)
         if recent.size == 0:
             return out[0], out[1], out[2], out[3], out[4], out[5]
-        spilled = self.spill["slot"]
-        needed = touched.copy()
-        needed[spilled[spilled < n]] = True
-        before = self._before(n, cut_us, np.flatnonzero(needed))
-        t = self.t_us[recent]
-        mask = (t >= 0) & (t >= before[recent][:, None])
-        extra = [rows for rows in (self.spill, self.batch_rows) if rows["slot"].size]
-        for k, name in enumerate(("lat", "lon", "alt")):
-            values = self.values[name][recent]
-            if name == "alt":
-                values = np.where(air[recent][:, None], values, 0.0)
-            lo, hi = out[2 * k], out[2 * k + 1]
-            lo[recent] = np.minimum(lo[recent], np.where(mask, values, np.inf).min(axis=1))
-            hi[recent] = np.maximum(hi[recent], np.where(mask, values, -np.inf).max(axis=1))
-            for rows in extra:
-                slot = rows["slot"]
-                use = (slot < n) & (rows["t_us"] >= before[np.minimum(slot, n - 1)])
-                if not use.any():
-                    continue
+        spilled = self.spill["slot"][self.spill["slot"] < n]
+        batch_slots = self.batch_rows["slot"][self.batch_rows["slot"] < n]
+        in_batch_rows = np.zeros(n, dtype=bool)
+        in_batch_rows[batch_slots] = True
+        # rings in time order whose two newest reports, the fix and the one before (in ``out``
+        # already), are after the cut: read on newest first from the third, down to the last
+        # report at or before the cut, instead of masking whole rings
+        fast = ~self.unordered[recent] & (previous[3][recent] > cut_us) & ~in_batch_rows[recent]
+        exact = np.zeros(n, dtype=bool)
+        exact[recent[~fast]] = True
+        exact[batch_slots] = True
+        # a ring in time order is newer than what it spilled: the spill counts only when no
+        # report left in the ring is at or before the cut
+        oldest = self.t_us[spilled, self.count[spilled] % self.depth]
+        exact[spilled[self.unordered[spilled] | (oldest > cut_us)]] = True
+        before = np.where(
+            exact, self._before(n, cut_us, np.flatnonzero(exact)), np.iinfo(np.int64).max
+        )
+        self._widen_newest_first(recent[fast], cut_us, air, out, start=2)
+        self._widen_masked(recent[~fast], before, air, out)
+        for rows in (self.spill, self.batch_rows):
+            slot = rows["slot"]
+            if slot.size == 0:
+                continue
+            use = (slot < n) & (rows["t_us"] >= before[np.minimum(slot, n - 1)])
+            if not use.any():
+                continue
+            for k, name in enumerate(("lat", "lon", "alt")):
                 value = rows[name][use]
                 if name == "alt":
                     value = np.where(air[slot[use]], value, 0.0)
-                np.minimum.at(lo, slot[use], value)
-                np.maximum.at(hi, slot[use], value)
+                np.minimum.at(out[2 * k], slot[use], value)
+                np.maximum.at(out[2 * k + 1], slot[use], value)
         return out[0], out[1], out[2], out[3], out[4], out[5]
+
+    def _widen_newest_first(
+        self, slots: IntArray, cut_us: int, air: BoolArray, out: list[FloatArray], start: int
+    ) -> None:
+        """Widen the boxes of ``slots`` (rings in time order) by their reports newest first, down
+        to the last one at or before the cut: the reports a time mask would pick, without
+        reading the whole ring."""
+        reading = slots
+        for back in range(start, self.depth):
+            if reading.size == 0:
+                break
+            position = (self.count[reading] - 1 - back) % self.depth
+            t = self.t_us[reading, position]
+            present = t >= 0
+            reading, position, t = reading[present], position[present], t[present]
+            for k, name in enumerate(("lat", "lon", "alt")):
+                values = self.values[name][reading, position]
+                if name == "alt":
+                    values = np.where(air[reading], values, 0.0)
+                out[2 * k][reading] = np.minimum(out[2 * k][reading], values)
+                out[2 * k + 1][reading] = np.maximum(out[2 * k + 1][reading], values)
+            reading = reading[t > cut_us]
+
+    def _widen_masked(
+        self, slots: IntArray, before: IntArray, air: BoolArray, out: list[FloatArray]
+    ) -> None:
+        """Widen the boxes of ``slots`` by every ring report at or after ``before`` (any order)."""
+        if slots.size == 0:
+            return
+        t = self.t_us[slots]
+        mask = (t >= 0) & (t >= before[slots][:, None])
+        for k, name in enumerate(("lat", "lon", "alt")):
+            values = self.values[name][slots]
+            if name == "alt":
+                values = np.where(air[slots][:, None], values, 0.0)
+            lo, hi = out[2 * k], out[2 * k + 1]
+            lo[slots] = np.minimum(lo[slots], np.where(mask, values, np.inf).min(axis=1))
+            hi[slots] = np.maximum(hi[slots], np.where(mask, values, -np.inf).max(axis=1))
 
     def rows(
         self,

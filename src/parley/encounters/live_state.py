@@ -104,7 +104,7 @@ class TrackState:
         names = tracks.to_list()
         slot_of = self.slot_of
         try:
-            return np.array(list(map(slot_of.__getitem__, names)), dtype=np.int64)
+            return np.fromiter(map(slot_of.__getitem__, names), dtype=np.int64, count=len(names))
         except KeyError:
             pass
         for name in names:
@@ -113,7 +113,7 @@ class TrackState:
                 self.ids.append(name)
         if len(self.ids) > self._capacity:
             self._grow(max(len(self.ids), 2 * self._capacity))
-        return np.array(list(map(slot_of.__getitem__, names)), dtype=np.int64)
+        return np.fromiter(map(slot_of.__getitem__, names), dtype=np.int64, count=len(names))
 
     # -- updates -------------------------------------------------------------------------
     def update(self, batch: pl.DataFrame) -> int:
@@ -154,7 +154,7 @@ class TrackState:
             },
             off,
         )
-        np.logical_or.at(self.dark, slot, off)
+        self.dark[slot[off]] = True  # once dark, dark (the archive detector's rule)
         last = ends[fresh[ends]]
         s = slot[last]
         # the report before the last: in this batch when it has two, else the state's

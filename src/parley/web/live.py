@@ -6,7 +6,7 @@ the latest position of every track kept, the rows run through
 node's event bus, and every closed encounter handed to the incident registry (which opens or
 merges incidents of the classes its policy names). :class:`LiveService` runs it while the app
 does: one asyncio task per feed of the node's ``feeds.toml`` collects cleaned rows, and a ticker
-feeds what arrived to the picture about once a second (``batch_s``), in a worker thread.
+feeds what arrived to the picture every half second (``batch_s``), in a worker thread.
 
 The settings come from the node's ``feeds.toml`` (:mod:`parley.web.live_config`); see
 docs/live.md, "In a node".

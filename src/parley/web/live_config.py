@@ -3,7 +3,7 @@
 ``feeds.toml`` (in the node directory; optional, no file means no feeds)::
 
     sides = "sides.toml"          # optional, relative to the node directory (default: built in)
-    batch_s = 1.0                 # seconds of arrivals per detector batch
+    batch_s = 0.5                 # seconds of arrivals per detector batch
     picture_interval_s = 2.0      # at most one picture.updated event per this many seconds
     open_incidents = true         # closed serious/high-risk encounters open incidents
 
@@ -61,7 +61,7 @@ class LiveSettings:
 
     feeds: tuple[FeedConfig, ...] = ()
     sides: Path | None = None
-    batch_s: float = 1.0
+    batch_s: float = 0.5
     picture_interval_s: float = 2.0
     open_incidents: bool = True
     update_interval_s: float = 5.0
@@ -91,7 +91,7 @@ def parse_live_settings(document: Mapping[str, Any], source: str, base: Path) ->
     return LiveSettings(
         feeds=tuple(_feed(f, f"{source}: feeds[{n}]", base) for n, f in enumerate(feeds)),
         sides=None if sides is None else base / sides,
-        batch_s=_positive(document, "batch_s", 1.0, source),
+        batch_s=_positive(document, "batch_s", 0.5, source),
         picture_interval_s=_positive(document, "picture_interval_s", 2.0, source),
         open_incidents=_flag(document, "open_incidents", source),
         update_interval_s=_positive(document, "update_interval_s", 5.0, source),
