@@ -397,3 +397,88 @@ def test_a_received_message_escalates_to_our_officers_until_we_acknowledge(
         ("senior-officer", "escalation"),
         ("political-liaison", "stopped"),
     ]
+
+
+def _steps_and_policies(node: Node) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    steps, policies = schema.escalation_steps, schema.escalation_policies
+    with node.engine.connect() as connection:
+        step_rows = connection.execute(
+            select(steps.c.msg_id, steps.c.track, steps.c.level, steps.c.attempt)
+            .add_columns(steps.c.offset_s, steps.c.due_at)
+            .order_by(steps.c.id)
+        ).all()
+        policy_rows = connection.execute(select(policies).order_by(policies.c.seq)).all()
+    return [tuple(row) for row in step_rows], [tuple(row) for row in policy_rows]
+
+
+def test_a_batch_is_scheduled_in_one_statement_per_table_as_one_by_one(
+    pair: tuple[Node, Node], clock: SettableClock
+) -> None:
+    from sqlalchemy import delete, event
+
+    from parley.hotline import records
+    from parley.store.engine import write
+
+    nato, _ = pair
+    for number, seconds in enumerate((0, 7, 30)):
+        clock.at(seconds)
+        nato.send(6 if number != 1 else 1, INCIDENT if number == 1 else {"sequence": str(number)})
+    one_by_one = _steps_and_policies(nato)
+    assert len(one_by_one[1]) == 3
+    assert len(one_by_one[0]) == 10 + 13 + 10  # the incident has an answer track
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split("(")[0].strip())
+
+    with write(nato.engine) as connection:
+        connection.execute(delete(schema.escalation_steps))
+        connection.execute(delete(schema.escalation_policies))
+        raws = records.raw_entries(connection, nato.log_id, from_seq=1)
+        event.listen(connection, "before_cursor_execute", count)
+        stored = escalation.schedule_many(
+            connection, [parse_signed_entry(raw) for raw in raws], load_policy(nato.directory)
+        )
+        event.remove(connection, "before_cursor_execute", count)
+    assert stored == 33
+    assert statements == [
+        "INSERT INTO escalation_policies",
+        "INSERT INTO escalation_steps",
+    ]
+    again = _steps_and_policies(nato)
+    assert again[0] == one_by_one[0]
+    assert again[1] == one_by_one[1]
+
+
+def test_a_timer_tick_takes_a_few_statements_however_many_messages_wait(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    """The tick holds the write lock that sends wait for: three reads, then one ``executemany``
+    for the steps to cancel and one for the steps to arm, and nothing more when nothing changed
+    (it used to take about five statements per message awaiting an answer)."""
+    from sqlalchemy import event
+
+    from parley.store.engine import write
+
+    nato, russia = pair
+    sent = [nato.send(6, {"sequence": str(number)}) for number in range(12)]
+    _deliver(nato, russia, tmp_path, clock, at=30)
+    russia.ack(sent[0])
+    _carry(russia, nato, tmp_path / "ack.bundle")
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split()[0])
+
+    for _tick in range(2):
+        with write(nato.engine) as connection:
+            event.listen(connection, "before_cursor_execute", count)
+            escalation.stop_and_arm(connection, nato.log_id, nato.peer_log_id, clock.at(40))
+            event.remove(connection, "before_cursor_execute", count)
+    assert statements == ["SELECT"] * 3 + ["UPDATE"] * 2 + ["SELECT"] * 3
+    assert pending_steps_of(nato, sent[0]) == []  # acknowledged: delivery and ack tracks stopped
+    for msg_id in sent[1:]:
+        waiting = pending_steps_of(nato, msg_id)
+        assert {step.track for step in waiting} == {"acknowledgement"}  # delivered: armed
+        assert min(step.due_at for step in waiting if step.due_at) == T0 + timedelta(seconds=330)
+        assert all(step.due_at is not None for step in waiting)

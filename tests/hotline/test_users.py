@@ -16,6 +16,7 @@ from parley.hotline import records
 from parley.hotline.node import Node, init_node, load_node
 from parley.hotline.users import (
     PERMISSIONS,
+    TOUCH_INTERVAL_S,
     Action,
     AuthError,
     Role,
@@ -138,6 +139,37 @@ def test_an_idle_session_expires_and_use_restarts_the_idle_timer(
         store.authenticate(token)
 
 
+def _last_seen(node: Node) -> list[datetime]:
+    with read(node.engine) as connection:
+        times = connection.execute(select(schema.sessions.c.last_seen_at)).scalars().all()
+    return [moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment for moment in times]
+
+
+def test_the_session_is_touched_at_most_once_a_minute(
+    store: UserStore, node: Node, clock: Clock
+) -> None:
+    token, _ = store.sign_in("ivanova", PASSWORD)
+    for _ in range(3):
+        clock.advance(19)
+        assert store.authenticate(token).name == "ivanova"  # 57 s: no write
+    assert _last_seen(node) == [T0]
+    clock.advance(TOUCH_INTERVAL_S - 57)
+    store.authenticate(token)
+    assert _last_seen(node) == [T0 + timedelta(seconds=TOUCH_INTERVAL_S)]
+
+
+def test_the_idle_timeout_is_exact_against_the_stored_touch(store: UserStore, clock: Clock) -> None:
+    kept, _ = store.sign_in("ivanova", PASSWORD)
+    ended, _ = store.sign_in("ivanova", PASSWORD)
+    clock.advance(59)
+    store.authenticate(ended)  # not stored: its timer still runs from the sign-in
+    clock.advance(600 - 59 - 0.001)
+    assert store.authenticate(kept).name == "ivanova"  # 599.999 s idle
+    clock.advance(0.001)  # 600 s after the stored touch, 541 s after the last request
+    with pytest.raises(AuthError, match="expired"):
+        store.authenticate(ended)
+
+
 def test_a_session_expires_after_its_lifetime_even_when_used(
     store: UserStore, clock: Clock
 ) -> None:
@@ -210,3 +242,57 @@ def test_the_user_commands(
     with load_node(directory) as node:
         done = [(a.split(":")[0], action, d) for a, action, d in _audit(node) if "user" in action]
     assert done == [("cli", "user add", "smith as auditor"), ("cli", "user disable", "smith")]
+
+
+def test_each_api_send_is_audited_once_with_its_message(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from parley.web import create_app
+
+    nato, russia = init_node(tmp_path / "nato", "nato"), init_node(tmp_path / "russia", "russia")
+    russia.trust(nato.identity_json(), "http://nato.invalid")
+    nato.close()
+    russia.close()
+    sends = 7
+    with TestClient(create_app(tmp_path / "russia", replicate=False)) as client:
+        state = client.app.state.parley  # type: ignore[attr-defined]
+        state.users.add_user("ivanova", Role.DUTY_OFFICER, PASSWORD)
+        signed = client.post("/api/v1/session", json={"name": "ivanova", "password": PASSWORD})
+        client.headers["Authorization"] = f"Bearer {signed.json()['token']}"
+        for number in range(sends):
+            body = {"template": 6, "fields": {"sequence": str(number)}}
+            assert client.post("/api/v1/messages", json=body).status_code == 200
+        refused = client.post("/api/v1/messages", json={"template": 99})
+        assert refused.status_code == 400
+        assert client.get("/api/v1/inbox").status_code == 200
+        rows = _audit(state.node)
+    by_officer = [
+        detail for actor, action, detail in rows if (actor, action) == ("ivanova", "send")
+    ]
+    assert by_officer == ["POST /api/v1/messages"] * (sends + 1)  # the refused one too
+    messages = [detail for actor, action, detail in rows if (actor, action) == ("russia", "send")]
+    assert len(messages) == sends
+    assert ("ivanova", "read-inbox", "GET /api/v1/inbox") in rows
+
+
+def test_a_callers_audit_row_commits_with_the_send_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from parley.hotline import escalation
+
+    nato, russia = init_node(tmp_path / "nato", "nato"), init_node(tmp_path / "russia", "russia")
+    nato.close()
+    russia.trust(nato.identity_json(), "http://nato.invalid")
+    row = ("ivanova", "send", "POST /api/v1/messages")
+    russia.send(6, {"sequence": "1"}, audit=row)
+    assert _audit(russia).count(row) == 1
+
+    def broken(*_: object) -> int:
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(escalation, "schedule_many", broken)
+    with pytest.raises(RuntimeError, match="disk gone"):
+        russia.send(6, {"sequence": "2"}, audit=row)
+    assert _audit(russia).count(row) == 1  # rolled back with the message
+    assert len(russia.log().own) == 2  # the catalogue and the first message
+    russia.close()

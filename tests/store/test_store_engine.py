@@ -94,3 +94,36 @@ def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError), write(engine) as connection:
         connection.execute(insert(schema.outbox).values(log_id="nope", seq=0))
     engine.dispose()
+
+
+def test_a_read_neither_waits_for_nor_blocks_a_writer(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    engine = open_engine(tmp_path / "n.db")
+    with write(engine) as connection:
+        connection.exec_driver_sql("CREATE TABLE notes (n INTEGER)")
+        connection.exec_driver_sql("INSERT INTO notes VALUES (1)")
+    writing, done = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with write(engine) as connection:
+            connection.exec_driver_sql("INSERT INTO notes VALUES (2)")
+            writing.set()
+            done.wait(10)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    try:
+        assert writing.wait(10)
+        started = time.monotonic()
+        with read(engine) as connection:  # the writer holds the lock, uncommitted
+            seen = connection.exec_driver_sql("SELECT n FROM notes ORDER BY n").scalars().all()
+        waited = time.monotonic() - started
+    finally:
+        done.set()
+        writer.join(10)
+    assert seen == [1]  # the snapshot before the uncommitted write
+    assert waited < 5  # not the 30 s busy wait of a reader taking the write lock
+    with read(engine) as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM notes").scalar() == 2

@@ -1,10 +1,13 @@
 """Two nodes in process, each a running app whose replication reaches the other's app: the event
 stream shows a send → deliver → acknowledge exchange on both sides, resumes after Last-Event-ID,
-tells a client from before a restart to reload, and both nodes end with one joint checkpoint."""
+tells a client from before a restart to reload, and both nodes end with one joint checkpoint; and
+the two apps stop even while one's replication is in the middle of a request to the other."""
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,10 @@ from fastapi.testclient import TestClient
 from parley.cli.main import run
 from parley.hotline.joint import latest_joint
 from parley.hotline.node import Node, init_node
+from parley.hotline.peer_sync import PushAnswer, answer_push
 from parley.hotline.replication import ReplicationSettings
 from parley.web import create_app, events
+from parley.web import peer as peer_routes
 from parley.web.state import NodeState
 from parley.web.timers import TimerSettings
 
@@ -53,10 +58,10 @@ class Link:
         return httpx.Response(answer.status_code, content=answer.content, headers=answer.headers)
 
 
-@pytest.fixture
-def two_nodes(tmp_path: Path, sign_in: SignIn) -> Iterator[tuple[TestClient, TestClient]]:
-    """nato's and russia's running apps, linked, each with a duty officer signed in."""
-    nato, russia = init_node(tmp_path / "nato", "nato"), init_node(tmp_path / "russia", "russia")
+@contextmanager
+def linked_apps(root: Path) -> Iterator[tuple[TestClient, TestClient]]:
+    """nato's and russia's running apps, each replicating to the other through its test client."""
+    nato, russia = init_node(root / "nato", "nato"), init_node(root / "russia", "russia")
     nato.trust(russia.identity_json(), "http://russia.test")
     russia.trust(nato.identity_json(), "http://nato.test")
     nato.close()
@@ -64,7 +69,7 @@ def two_nodes(tmp_path: Path, sign_in: SignIn) -> Iterator[tuple[TestClient, Tes
     to_russia, to_nato = Link(), Link()
     apps = [
         create_app(
-            tmp_path / name,
+            root / name,
             FAST_REPLICATION,
             transport=httpx.MockTransport(link),
             timers=FAST_TIMERS,
@@ -73,17 +78,44 @@ def two_nodes(tmp_path: Path, sign_in: SignIn) -> Iterator[tuple[TestClient, Tes
     ]
     with TestClient(apps[0]) as nato_client, TestClient(apps[1]) as russia_client:
         to_russia.client, to_nato.client = russia_client, nato_client
+        try:
+            yield nato_client, russia_client
+        finally:
+            # Every thread that calls the other app stops (its request answered) while both apps
+            # still serve. The test client streams each response body from the app's event loop:
+            # a request cut off by the other app's shutdown after its answer began would leave
+            # that app's loop waiting forever for the rest of the body to be read, and its
+            # TestClient's exit with it.
+            for client in (nato_client, russia_client):
+                stop_background_threads(client)
+            to_russia.client = to_nato.client = None
+
+
+def stop_background_threads(client: TestClient) -> None:
+    """Stop an app's replication and timers now (its lifespan's end finds them stopped)."""
+    client.app.state.timers.stop()  # type: ignore[attr-defined]
+    replicator = _state(client).replicator
+    if replicator is not None:
+        replicator.stop()
+
+
+@pytest.fixture
+def two_nodes(tmp_path: Path, sign_in: SignIn) -> Iterator[tuple[TestClient, TestClient]]:
+    """nato's and russia's running apps, linked, each with a duty officer signed in."""
+    with linked_apps(tmp_path) as (nato_client, russia_client):
         sign_in(nato_client)
         sign_in(russia_client)
         yield nato_client, russia_client
-        to_russia.client = to_nato.client = None
-        time.sleep(0.2)  # requests in flight between the apps finish before either stops
+
+
+def _state(client: TestClient) -> NodeState:
+    state = client.app.state.parley  # type: ignore[attr-defined]
+    assert isinstance(state, NodeState)
+    return state
 
 
 def _node(client: TestClient) -> Node:
-    state = client.app.state.parley  # type: ignore[attr-defined]
-    assert isinstance(state, NodeState)
-    return state.node
+    return _state(client).node
 
 
 def _parse(text: str) -> list[dict[str, Any]]:
@@ -244,3 +276,37 @@ def test_both_nodes_agree_on_one_joint_checkpoint_that_verify_accepts(
     assert any(e["event"] == "joint-checkpoint.agreed" for e in seen)
     links = [e["payload"]["status"] for e in seen if e["event"] == "link.status"]
     assert links[-1] == "up"  # resyncing at start, then up
+
+
+def test_both_apps_stop_while_a_push_between_them_is_being_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The teardown that once hung: nato's replication is waiting for russia's answer to a push
+    when the apps stop. Run in a thread so that a hang fails the test instead of the run."""
+    answering, slow_s = threading.Event(), 2.0
+
+    def slow_answer_push(node: Node, body: bytes, source: str) -> PushAnswer:
+        answering.set()
+        time.sleep(slow_s)  # the answer comes after russia's shutdown has begun
+        return answer_push(node, body, source)
+
+    monkeypatch.setattr(peer_routes, "answer_push", slow_answer_push)
+    outcome: list[BaseException | str] = []
+
+    def run_and_stop() -> None:
+        try:
+            with linked_apps(tmp_path) as (nato, _):
+                # resync done, the first push (nato owes russia a receipt) is being answered
+                assert answering.wait(60), "nato never pushed to russia"
+                assert _state(nato).replicator is not None
+            outcome.append("stopped")
+        except BaseException as exc:  # reported below, in the test's own thread
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run_and_stop, name="linked-apps", daemon=True)
+    started = time.monotonic()
+    runner.start()
+    runner.join(90)
+    assert not runner.is_alive(), "the two apps did not stop within 90 s (a teardown hang)"
+    assert outcome == ["stopped"], outcome
+    assert time.monotonic() - started >= slow_s  # the push in flight was waited for

@@ -27,11 +27,13 @@ with two callers at once or across a restart. A level with nobody on duty is ski
 """
 
 import json
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from parley.hotline.entry import SignedEntry
 from parley.hotline.escalation_policy import (
@@ -56,6 +58,9 @@ if TYPE_CHECKING:
 FINAL_LEVEL = "unacknowledged"
 #: Tracks that start from the receipt rather than from the message's creation.
 _FROM_RECEIPT = ("acknowledgement", "answer")
+# Built once: a statement per send would cost more than the send's own inserts.
+_INSERT_POLICY = insert(schema.escalation_policies)
+_INSERT_STEPS = insert(schema.escalation_steps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,26 +119,42 @@ def schedule(connection: Connection, signed: SignedEntry, policy: EscalationPoli
     """Store the policy and the steps of a new own message (inside its send transaction).
 
     Returns how many steps were stored."""
-    tracks = tracks_for(signed)
-    if not tracks:
-        return 0
-    created = parse_utc_ms(signed.entry.time)
-    connection.execute(
-        insert(schema.escalation_policies).values(
-            msg_id=signed.msg_id,
-            log_id=signed.entry.log_id,
-            seq=signed.seq,
-            created_at=created,
-            policy=json.dumps(policy.to_json(), sort_keys=True),
+    return schedule_many(connection, [signed], policy)
+
+
+def schedule_many(
+    connection: Connection, batch: Sequence[SignedEntry], policy: EscalationPolicy
+) -> int:
+    """:func:`schedule` for a batch of new own messages: one ``executemany`` for their policies
+    and one for their steps. Returns how many steps were stored."""
+    policy_text = json.dumps(policy.to_json(), sort_keys=True)
+    ladders: dict[str, list[dict[str, Any]]] = {}
+    policy_rows: list[dict[str, Any]] = []
+    step_rows: list[dict[str, Any]] = []
+    for signed in batch:
+        tracks = tracks_for(signed)
+        if not tracks:
+            continue
+        created = parse_utc_ms(signed.entry.time)
+        policy_rows.append(
+            {
+                "msg_id": signed.msg_id,
+                "log_id": signed.entry.log_id,
+                "seq": signed.seq,
+                "created_at": created,
+                "policy": policy_text,
+            }
         )
-    )
-    rows = []
-    for track in tracks:
-        start = None if track in _FROM_RECEIPT else created
-        final = track == "acknowledgement"
-        rows += _ladder_rows(signed.msg_id, track, policy.track(track), policy.levels, start, final)
-    connection.execute(insert(schema.escalation_steps), rows)
-    return len(rows)
+        for track in tracks:
+            if track not in ladders:
+                final = track == "acknowledgement"
+                ladders[track] = _ladder_rows(track, policy.track(track), policy.levels, final)
+            start = None if track in _FROM_RECEIPT else created
+            step_rows += _steps(ladders[track], signed.msg_id, start)
+    if policy_rows:
+        connection.execute(_INSERT_POLICY, policy_rows)
+        connection.execute(_INSERT_STEPS, step_rows)
+    return len(step_rows)
 
 
 def schedule_inbound(
@@ -167,21 +188,20 @@ def schedule_inbound(
             continue
         if "acknowledgement" in _stopped_tracks(connection, own_log_id, msg_id):
             continue
-        rows = _ladder_rows(msg_id, INBOUND, policy.inbound, policy.levels, received, False)
-        connection.execute(insert(schema.escalation_steps), rows)
+        ladder = _ladder_rows(INBOUND, policy.inbound, policy.levels, False)
+        connection.execute(_INSERT_STEPS, _steps(ladder, msg_id, received))
         scheduled += 1
     return scheduled
 
 
 def _ladder_rows(
-    msg_id: str,
     track: str,
     policy: TrackPolicy,
     levels: tuple[str, ...],
-    start: datetime | None,
     final: bool,
 ) -> list[dict[str, Any]]:
-    """One row per notice, level by level; with ``final``, the ladder's end step too."""
+    """One row per notice, level by level (``due_at`` not set: the caller adds it from the
+    track's start and ``offset_s``); with ``final``, the ladder's end step too."""
     offsets = policy.offsets(len(levels))
     if not final:
         offsets = offsets[:-1]
@@ -190,15 +210,28 @@ def _ladder_rows(
         last = final and index == len(offsets) - 1
         rows.append(
             {
-                "msg_id": msg_id,
                 "track": track,
                 "level": FINAL_LEVEL if last else levels[index // policy.notices_per_level],
                 "attempt": 0 if last else index % policy.notices_per_level,
                 "offset_s": offset,
-                "due_at": None if start is None else _db_time(start + timedelta(seconds=offset)),
             }
         )
     return rows
+
+
+def _steps(
+    ladder: list[dict[str, Any]], msg_id: str, start: datetime | None
+) -> list[dict[str, Any]]:
+    """The step rows of one message's track: its ladder with the message and the due times."""
+    origin = None if start is None else _db_time(start)
+    return [
+        {
+            **row,
+            "msg_id": msg_id,
+            "due_at": None if origin is None else origin + timedelta(seconds=row["offset_s"]),
+        }
+        for row in ladder
+    ]
 
 
 def run_due(node: "Node", now: datetime, roster: Roster | None = None) -> list[Notification]:
@@ -224,40 +257,145 @@ def run_due(node: "Node", now: datetime, roster: Roster | None = None) -> list[N
 
 
 def stop_and_arm(connection: Connection, own_log_id: str, peer_log_id: str, now: datetime) -> None:
-    """Cancel the steps made pointless by acks, answers and receipts; arm receipt tracks."""
-    steps = schema.escalation_steps
-    policies = schema.escalation_policies
-    pending = connection.execute(
-        select(policies.c.msg_id, policies.c.seq, policies.c.log_id)
-        .where(
-            policies.c.msg_id.in_(
-                select(steps.c.msg_id).where(_pending()).distinct().scalar_subquery()
-            )
-        )
-        .order_by(policies.c.seq)
-    ).all()
-    for msg_id, seq, log_id in pending:
+    """Cancel the steps made pointless by acks, answers and receipts; arm receipt tracks.
+
+    Set-based, so that a timer tick costs a few statements however many messages await an
+    answer (it holds the write lock, which every send waits for): one read of the pending steps,
+    one of the replies to their messages, one of the receipts that may cover them, then one
+    ``executemany`` each for the steps to cancel and the steps to arm (none when nothing changed).
+    """
+    pending = _pending_steps_by_message(connection)
+    if not pending:
+        return
+    replies = _reply_types(connection, (own_log_id, peer_log_id))
+    own_seqs = [seq for log_id, seq, _ in pending.values() if log_id == own_log_id]
+    first_receipt = _receipt_times(connection, own_log_id, min(own_seqs, default=0))
+    cancel: list[dict[str, Any]] = []
+    arm: list[dict[str, Any]] = []
+    for msg_id, (log_id, seq, steps) in pending.items():
         if log_id != own_log_id:  # a peer's message: our own ACK stops its inbound ladder
-            if "acknowledgement" in _stopped_tracks(connection, own_log_id, msg_id):
-                _stop(connection, msg_id, {INBOUND}, now)
-            continue
-        stopped = _stopped_tracks(connection, peer_log_id, msg_id)
-        received = _receipt_time(connection, own_log_id, int(seq))
-        if received is not None:
-            stopped.add("delivery")
-        if stopped:
-            _stop(connection, msg_id, stopped, now)
-        if received is not None:
-            _arm(connection, msg_id, received)
+            stopped = {INBOUND} if "ack" in replies.get((own_log_id, msg_id), ()) else set()
+            received = None
+        else:
+            stopped = _tracks_answered(replies.get((peer_log_id, msg_id), ()))
+            received = first_receipt(seq)
+            if received is not None:
+                stopped.add("delivery")
+        for step_id, track, offset_s, armed in steps:
+            if track in stopped:
+                cancel.append({"step_id": step_id, "at": _db_time(now)})
+            elif received is not None and not armed:
+                due = _db_time(received + timedelta(seconds=int(offset_s)))
+                arm.append({"step_id": step_id, "due": due})
+    if cancel:
+        connection.execute(_CANCEL_STEP, cancel)
+    if arm:
+        connection.execute(_ARM_STEP, arm)
 
 
-def _stop(connection: Connection, msg_id: str, tracks: set[str], now: datetime) -> None:
-    steps = schema.escalation_steps
-    connection.execute(
-        update(steps)
-        .where(steps.c.msg_id == msg_id, steps.c.track.in_(sorted(tracks)), _pending())
-        .values(cancelled_at=_db_time(now), outcome="stopped")
+#: A pending step of a message: (step id, track, offset_s, whether its due time is set).
+_PendingStep = tuple[int, str, int, bool]
+
+_CANCEL_STEP = (
+    update(schema.escalation_steps)
+    .where(
+        schema.escalation_steps.c.id == bindparam("step_id"),
+        schema.escalation_steps.c.fired_at.is_(None),
     )
+    .where(schema.escalation_steps.c.cancelled_at.is_(None))
+    .values(cancelled_at=bindparam("at"), outcome="stopped")
+)
+_ARM_STEP = (
+    update(schema.escalation_steps)
+    .where(
+        schema.escalation_steps.c.id == bindparam("step_id"),
+        schema.escalation_steps.c.due_at.is_(None),
+    )
+    .values(due_at=bindparam("due"))
+)
+
+
+def _pending_steps_by_message(
+    connection: Connection,
+) -> dict[str, tuple[str, int, list[_PendingStep]]]:
+    """Each message with pending steps: its log, its seq and those steps."""
+    steps, policies = schema.escalation_steps, schema.escalation_policies
+    rows = connection.execute(
+        select(
+            steps.c.msg_id,
+            policies.c.log_id,
+            policies.c.seq,
+            steps.c.id,
+            steps.c.track,
+            steps.c.offset_s,
+            steps.c.due_at.is_not(None),
+        )
+        .join(policies, policies.c.msg_id == steps.c.msg_id)
+        .where(_pending())
+        .order_by(policies.c.seq, steps.c.id)
+    ).all()
+    found: dict[str, tuple[str, int, list[_PendingStep]]] = {}
+    for msg_id, log_id, seq, step_id, track, offset_s, armed in rows:
+        held = found.setdefault(msg_id, (log_id, int(seq), []))
+        held[2].append((int(step_id), track, int(offset_s), bool(armed)))
+    return found
+
+
+def _reply_types(
+    connection: Connection, log_ids: tuple[str, str]
+) -> dict[tuple[str, str], set[str]]:
+    """The entry types replying to each message that has pending steps, by (replying log, msg)."""
+    entries, steps = schema.entries, schema.escalation_steps
+    rows = connection.execute(
+        select(entries.c.log_id, entries.c.in_reply_to, entries.c.type)
+        .where(
+            entries.c.log_id.in_(log_ids),
+            entries.c.in_reply_to.in_(select(steps.c.msg_id).where(_pending()).scalar_subquery()),
+        )
+        .distinct()
+    ).all()
+    found: dict[tuple[str, str], set[str]] = {}
+    for log_id, msg_id, entry_type in rows:
+        found.setdefault((log_id, msg_id), set()).add(entry_type)
+    return found
+
+
+def _tracks_answered(reply_types: Iterable[str]) -> set[str]:
+    """The tracks an ACK (delivery, acknowledgement) and a reply (answer) end."""
+    stopped: set[str] = set()
+    for entry_type in reply_types:
+        if entry_type == "ack":
+            stopped |= {"delivery", "acknowledgement"}
+        elif entry_type == "message":
+            stopped.add("answer")
+    return stopped
+
+
+def _receipt_times(
+    connection: Connection, own_log_id: str, from_seq: int
+) -> Callable[[int], datetime | None]:
+    """When we stored the first receipt (the peer's cosignature) covering each own seq at or
+    after ``from_seq``: our clock, the earliest ``stored_at`` of the receipts of larger sizes."""
+    table = schema.cosignatures
+    rows = connection.execute(
+        select(table.c.size, table.c.stored_at)
+        .where(table.c.log_id == own_log_id, table.c.size > from_seq)
+        .order_by(table.c.size.desc())
+    ).all()
+    sizes: list[int] = []  # descending
+    earliest: list[datetime] = []  # earliest[i]: min stored_at over the sizes >= sizes[i]
+    for size, stored_at in rows:
+        sizes.append(int(size))
+        earliest.append(stored_at if not earliest else min(earliest[-1], stored_at))
+
+    negated = [-size for size in sizes]  # ascending, for bisect
+
+    def first_receipt(seq: int) -> datetime | None:
+        # the receipts covering seq are those of size > seq: a prefix of the descending list
+        covering = bisect_left(negated, -seq)
+        return _aware(earliest[covering - 1]) if covering else None
+
+    return first_receipt
 
 
 def _stopped_tracks(connection: Connection, replies_log_id: str, msg_id: str) -> set[str]:
@@ -275,30 +413,6 @@ def _stopped_tracks(connection: Connection, replies_log_id: str, msg_id: str) ->
         elif entry_type == "message":
             stopped.add("answer")
     return stopped
-
-
-def _receipt_time(connection: Connection, own_log_id: str, seq: int) -> datetime | None:
-    """When we stored the first receipt (the peer's cosignature) covering ``seq``: our clock."""
-    table = schema.cosignatures
-    found = connection.execute(
-        select(func.min(table.c.stored_at)).where(table.c.log_id == own_log_id, table.c.size > seq)
-    ).scalar_one_or_none()
-    return None if found is None else _aware(found)
-
-
-def _arm(connection: Connection, msg_id: str, start: datetime) -> None:
-    steps = schema.escalation_steps
-    unarmed = connection.execute(
-        select(steps.c.id, steps.c.offset_s).where(
-            steps.c.msg_id == msg_id, steps.c.due_at.is_(None), _pending()
-        )
-    ).all()
-    for step_id, offset in unarmed:
-        connection.execute(
-            update(steps)
-            .where(steps.c.id == step_id)
-            .values(due_at=_db_time(start + timedelta(seconds=int(offset))))
-        )
 
 
 def _next_due(connection: Connection, now: datetime) -> Step | None:
@@ -451,6 +565,7 @@ __all__ = [
     "pending_steps",
     "run_due",
     "schedule",
+    "schedule_many",
     "stop_and_arm",
     "tracks_for",
 ]

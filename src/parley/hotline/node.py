@@ -6,7 +6,8 @@ of our log and an audit row commit together or not at all, before :meth:`Node.se
 
 **Group commit.** Sends that arrive while another is being written (several API requests at once)
 wait for it and are then written together (:class:`GroupCommit`): each entry signed and chained
-as before, with its own outbox row, audit row and escalation timers, one signed checkpoint at the
+as before, with its own outbox row, audit row (and its caller's, such as the officer's API request)
+and escalation timers (one ``executemany`` each per batch), one signed checkpoint at the
 batch's size, one transaction and so one set of fsyncs. Each caller gets its msg_id only after the
 transaction has committed; if it fails, every caller of the batch gets the error and none of the
 batch is recorded. A send alone (the usual case) is a batch of one, exactly as before.
@@ -19,6 +20,7 @@ import hashlib
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,10 @@ FREE_TEXT_TEMPLATE = 9
 MAX_BATCH = 64
 
 
+#: An audit row a caller has written with its send: (actor, action, detail).
+AuditRow = tuple[str, str, str]
+
+
 class NodeError(HotlineError):
     """An operation the node refuses (no peer trusted, unknown message, already acknowledged…)."""
 
@@ -97,6 +103,7 @@ class PendingSend:
 
     values: dict[str, Any]
     reply_to: str | None = None
+    audit: AuditRow | None = None
     signed: SignedEntry | None = None
     error: BaseException | None = None
     done: bool = False
@@ -252,8 +259,14 @@ class Node:
         fields: Mapping[str, str],
         reply_to: str | None = None,
         language: str | None = None,
+        *,
+        audit: AuditRow | None = None,
     ) -> str:
-        """Record a message in our log (durably, with a new signed checkpoint); its msg_id."""
+        """Record a message in our log (durably, with a new signed checkpoint); its msg_id.
+
+        ``audit`` is the caller's own audit row (actor, action, detail), such as the API's
+        request by an officer: written in the send's transaction, so it is there exactly when the
+        message is."""
         template_id = resolve_template(template_ref)
         values = dict(fields)
         reply_to = _reference_link(template_id, values, reply_to)
@@ -271,7 +284,7 @@ class Node:
         }
         self._require_peer()
         require_resynced(self.directory)
-        return self._group_commit.submit(PendingSend(entry_values, reply_to)).msg_id
+        return self._group_commit.submit(PendingSend(entry_values, reply_to, audit)).msg_id
 
     def _write_sends(self, batch: Sequence[PendingSend]) -> None:
         """One transaction for a batch of sends: each checked, signed, stored and scheduled."""
@@ -288,11 +301,13 @@ class Node:
             for pending, outcome in zip(valid, outcomes, strict=True):
                 if isinstance(outcome, SignedEntry):
                     pending.signed = outcome
-                    escalation.schedule(connection, outcome, policy)
                 else:
                     pending.error = outcome
+            written = [p for p in valid if p.signed is not None]
+            escalation.schedule_many(connection, [p.outcome() for p in written], policy)
+            _add_callers_audits(connection, self.clock(), [p.audit for p in written])
 
-    def ack(self, msg_id: str) -> str:
+    def ack(self, msg_id: str, *, audit: AuditRow | None = None) -> str:
         """Acknowledge a message of the peer (an ACK entry in our log); the ACK's msg_id."""
         with read(self.engine) as connection:
             where = records.msg_id_log(connection, msg_id)
@@ -304,7 +319,7 @@ class Node:
             raise NodeError(f"{msg_id}: this entry of the peer's log takes no acknowledgement")
         if "acknowledged" in view.states:
             raise NodeError(f"{msg_id}: already acknowledged")
-        return self.send(ACK_TEMPLATE, {"reference": msg_id}, reply_to=msg_id)
+        return self.send(ACK_TEMPLATE, {"reference": msg_id}, reply_to=msg_id, audit=audit)
 
     def inbox(self) -> list[MessageView]:
         """The peer's messages, each with its state (received, acknowledged, answered by us)."""
@@ -444,6 +459,19 @@ class Node:
         return outcomes
 
 
+def _add_callers_audits(
+    connection: Connection, now: datetime, audits: Sequence[AuditRow | None]
+) -> None:
+    """The callers' audit rows of a batch's written sends, one statement per (actor, action)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for audit in audits:
+        if audit is not None:
+            actor, action, detail = audit
+            grouped.setdefault((actor, action), []).append(detail)
+    for (actor, action), details in grouped.items():
+        records.add_audits(connection, now, actor, action, details)
+
+
 def signed_part(raw: bytes) -> bytes:
     """The signed bytes of a stored entry: its wire form without the signature line."""
     return raw[: raw.rindex(b"\n", 0, len(raw) - 1)]
@@ -527,6 +555,7 @@ __all__ = [
     "ACK_TEMPLATE",
     "MAX_BATCH",
     "TEMPLATE_TYPES",
+    "AuditRow",
     "GroupCommit",
     "LogView",
     "Node",

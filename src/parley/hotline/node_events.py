@@ -81,10 +81,12 @@ class NodeWatcher:
             if now == self.marks:
                 return 0
             events = self._entry_events(connection, self.node.log_id, "own", self.marks.own_size)
+            # Before the peer's new entries: a receipt and the peer's ACK of what it covers can
+            # arrive in one import, and a console must see "delivered" before "acknowledged".
+            events += self._delivery_events(connection, now.delivered_size)
             if self.node.config.peer is not None:
                 peer_log = self.node.peer_log_id
                 events += self._entry_events(connection, peer_log, "peer", self.marks.peer_size)
-            events += self._delivery_events(connection, now.delivered_size)
             events += self._equivocation_events(connection)
             if now.joint_id > self.marks.joint_id:
                 joint = latest_joint_checkpoint(connection)

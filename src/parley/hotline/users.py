@@ -3,8 +3,13 @@
 Passwords are hashed with Argon2id (argon2-cffi's defaults) and never stored or logged in clear.
 A session is a random token handed to the user once; the node keeps only its SHA-256, and the
 session ends at sign-out, after :attr:`SessionSettings.lifetime_s`, or when unused for
-:attr:`SessionSettings.idle_s`. Every sign-in (accepted or refused) and every action goes to the
-node's ``audit`` table. :data:`PERMISSIONS` is the one place that says which role may do what.
+:attr:`SessionSettings.idle_s`. A session's ``last_seen_at`` is written at most once every
+:data:`TOUCH_INTERVAL_S` (60 s), not on every request (a write transaction each): the idle timeout
+is therefore accurate to one minute (a session used without pause may end up to 60 s before
+``idle_s`` has passed since its last request), while both expiry checks stay exact against what is
+stored. Every sign-in (accepted or refused) and every action goes to the node's ``audit`` table
+(an action that writes, such as a send, writes its audit row in its own transaction).
+:data:`PERMISSIONS` is the one place that says which role may do what.
 """
 
 import hashlib
@@ -28,6 +33,8 @@ Clock = Callable[[], datetime]
 
 #: The shortest password a user may be given.
 MIN_PASSWORD_LENGTH = 12
+#: A session's ``last_seen_at`` is rewritten only when it is at least this old.
+TOUCH_INTERVAL_S = 60.0
 
 
 class Role(StrEnum):
@@ -241,11 +248,13 @@ class UserStore:
         return self._decoy
 
     def authenticate(self, token: str) -> User:
-        """The user of a live session (its idle timer restarts); raises :class:`AuthError`."""
+        """The user of a live session (its idle timer restarts); raises :class:`AuthError`.
+
+        A read, plus a write only when ``last_seen_at`` is :data:`TOUCH_INTERVAL_S` old."""
         now = self.clock()
         sessions, users = schema.sessions, schema.users
         digest = token_digest(token)
-        with write(self.engine) as connection:
+        with read(self.engine) as connection:
             row = connection.execute(
                 select(
                     sessions.c.last_seen_at,
@@ -259,15 +268,27 @@ class UserStore:
                 .join(users, users.c.name == sessions.c.user_name)
                 .where(sessions.c.token_sha256 == digest)
             ).first()
-            if row is None or row.revoked_at is not None or row.disabled:
-                raise AuthError("no valid session: sign in")
-            idle_until = _aware(row.last_seen_at) + timedelta(seconds=self.settings.idle_s)
-            if now >= _aware(row.expires_at) or now >= idle_until:
-                raise AuthError("session expired: sign in again")
-            connection.execute(
-                update(sessions).where(sessions.c.token_sha256 == digest).values(last_seen_at=now)
-            )
+        if row is None or row.revoked_at is not None or row.disabled:
+            raise AuthError("no valid session: sign in")
+        last_seen = _aware(row.last_seen_at)
+        idle_until = last_seen + timedelta(seconds=self.settings.idle_s)
+        if now >= _aware(row.expires_at) or now >= idle_until:
+            raise AuthError("session expired: sign in again")
+        if now - last_seen >= timedelta(seconds=TOUCH_INTERVAL_S):
+            self._touch(digest, now)
         return User(row.name, Role(row.role), False, row.created_at)
+
+    def _touch(self, digest: str, now: datetime) -> None:
+        """Restart the idle timer, unless the session ended meanwhile (sign-out, disable)."""
+        sessions = schema.sessions
+        with write(self.engine) as connection:
+            done = connection.execute(
+                update(sessions)
+                .where(sessions.c.token_sha256 == digest, sessions.c.revoked_at.is_(None))
+                .values(last_seen_at=now)
+            )
+        if done.rowcount == 0:
+            raise AuthError("no valid session: sign in")
 
     def sign_out(self, token: str, actor: str) -> None:
         now = self.clock()
@@ -305,6 +326,7 @@ def _aware(moment: datetime) -> datetime:
 __all__ = [
     "MIN_PASSWORD_LENGTH",
     "PERMISSIONS",
+    "TOUCH_INTERVAL_S",
     "Action",
     "AuthError",
     "Role",

@@ -5,8 +5,11 @@ SQLite is the default (a file path becomes ``sqlite:///<path>``); any SQLAlchemy
 
 On SQLite every connection is set up by an event listener: write-ahead logging, ``synchronous=FULL``
 (a commit is on disk before it returns) and foreign keys on. The driver's own implicit transaction
-handling is switched off and every transaction starts with ``BEGIN IMMEDIATE``, so a transaction
-takes the write lock before it reads the state it will extend (the next seq of a log).
+handling is switched off and every write transaction starts with ``BEGIN IMMEDIATE``, so it takes
+the write lock before it reads the state it will extend (the next seq of a log). A read
+(:func:`read`) starts with a plain ``BEGIN``: under write-ahead logging it reads one snapshot and
+neither waits for nor holds the write lock, so session checks, the outbox and the event watcher
+never queue behind a send (and a long write never makes a reader fail with "database is locked").
 
 On PostgreSQL (``postgresql+psycopg://…``) no pragma applies: commits are durable by the server's
 default, made explicit per session (``synchronous_commit=on``), and writes run at READ COMMITTED.
@@ -36,6 +39,9 @@ from parley.errors import ParleyError
 
 #: Seconds a connection waits for another writer's lock before failing.
 BUSY_TIMEOUT_S = 30
+
+#: The execution option that marks a connection opened by :func:`read` (begins without the lock).
+_READ_ONLY = "parley_read_only"
 
 #: The key of PostgreSQL's advisory lock that every write transaction holds ("parley-w").
 WRITE_LOCK_KEY = 0x7061726C65792D77
@@ -99,6 +105,8 @@ def read(engine: Engine) -> Iterator[Connection]:
         with engine.connect() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execution_options(isolation_level="REPEATABLE READ")
+            else:
+                connection.execution_options(**{_READ_ONLY: True})
             yield connection
     except DBAPIError as exc:
         raise StorageError(f"database read failed ({_first_line(exc.orig)})") from exc
@@ -117,7 +125,8 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    reading = connection.get_execution_options().get(_READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _first_line(error: object) -> str:

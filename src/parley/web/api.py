@@ -6,8 +6,14 @@ HttpOnly cookie, and is sent back as that cookie or as ``Authorization: Bearer â
 route needs a live session (else 401) and a role that may do the route's action in
 :data:`parley.hotline.users.PERMISSIONS` (else 403, audited); :data:`ROUTE_ACTIONS` names each
 route's action, and a route missing from it is refused to everyone.
+
+Every request is audited (user, action, method and path): by :func:`authorize` in a transaction of
+its own, except for the actions in :data:`AUDITED_BY_ACTION` (send, ack), whose row the node writes
+in the action's own transaction (so it is there exactly when the action committed), or the route
+on its own when the action fails.
 """
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -15,7 +21,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.errors import ParleyError
+from parley.hotline.node import AuditRow
 from parley.hotline.resync import ResyncingError
+from parley.hotline.templates import CATALOGUE, CATALOGUE_VERSION, catalogue_hash
 from parley.hotline.users import Action, AuthError, User, may
 from parley.web.state import node_state
 
@@ -35,7 +43,12 @@ ROUTE_ACTIONS: dict[tuple[str, str], Action] = {
     ("GET", f"{PREFIX}/audit"): Action.READ_AUDIT,
     ("GET", f"{PREFIX}/events"): Action.READ_EVENTS,
     ("DELETE", f"{PREFIX}/session"): Action.SIGN_OUT,
+    ("GET", f"{PREFIX}/templates"): Action.READ_LOG,
 }
+
+
+#: Actions whose audit row is written with the action's own write (or alone when it fails).
+AUDITED_BY_ACTION = frozenset({Action.SEND, Action.ACK})
 
 
 def session_token(request: Request) -> str | None:
@@ -67,8 +80,18 @@ async def authorize(request: Request) -> User:
     if action is None or not may(user.role, action):
         await run_in_threadpool(users.audit, user.name, "refused", f"{where} as {user.role}")
         raise HTTPException(403, f"a {user.role} may not {action or 'use this route'}")
-    await run_in_threadpool(users.audit, user.name, str(action), where)
+    if action not in AUDITED_BY_ACTION:
+        await run_in_threadpool(users.audit, user.name, str(action), where)
     return user
+
+
+def _audit_row(request: Request, user: User, action: Action) -> AuditRow:
+    return (user.name, str(action), f"{request.method} {request.url.path}")
+
+
+async def _audit_alone(request: Request, row: AuditRow) -> None:
+    """The audit row of an action that failed: nothing was written with it."""
+    await run_in_threadpool(node_state(request).users.audit, *row)
 
 
 CurrentUser = Annotated[User, Depends(authorize)]
@@ -114,6 +137,15 @@ class SendRequest(BaseModel):
     language: str | None = Field(default=None, description="Free text's language: en or ru.")
 
 
+def _http_error(exc: Exception) -> Exception:
+    """What a failed send or ack answers: 503 while resyncing, 400 for a refusal."""
+    if isinstance(exc, ResyncingError):
+        return HTTPException(503, str(exc))
+    if isinstance(exc, ParleyError):
+        return HTTPException(400, str(exc))
+    return exc
+
+
 def _refuse_while_resyncing(request: Request) -> None:
     if not node_state(request).resynced():
         raise HTTPException(
@@ -127,17 +159,21 @@ def identity(request: Request) -> dict[str, Any]:
 
 
 @router.post("/messages", summary="Record a message in our log (signed, durable)")
-async def send(request: Request, message: SendRequest) -> dict[str, Any]:
-    _refuse_while_resyncing(request)
+async def send(request: Request, message: SendRequest, user: CurrentUser) -> dict[str, Any]:
     state = node_state(request)
+    audit = _audit_row(request, user, Action.SEND)
     try:
+        _refuse_while_resyncing(request)
         msg_id = await run_in_threadpool(
-            state.node.send, message.template, message.fields, message.reply_to, message.language
+            partial(state.node.send, audit=audit),
+            message.template,
+            message.fields,
+            message.reply_to,
+            message.language,
         )
-    except ResyncingError as exc:
-        raise HTTPException(503, str(exc)) from None
-    except ParleyError as exc:
-        raise HTTPException(400, str(exc)) from None
+    except Exception as exc:
+        await _audit_alone(request, audit)
+        raise _http_error(exc) from None
     state.wake()
     return {"msg_id": msg_id, "state": "recorded"}
 
@@ -149,15 +185,15 @@ async def inbox(request: Request) -> list[dict[str, Any]]:
 
 
 @router.post("/inbox/{msg_id}/ack", summary="Acknowledge a message of the peer")
-async def ack(request: Request, msg_id: str) -> dict[str, Any]:
-    _refuse_while_resyncing(request)
+async def ack(request: Request, msg_id: str, user: CurrentUser) -> dict[str, Any]:
     state = node_state(request)
+    audit = _audit_row(request, user, Action.ACK)
     try:
-        ack_id = await run_in_threadpool(state.node.ack, msg_id)
-    except ResyncingError as exc:
-        raise HTTPException(503, str(exc)) from None
-    except ParleyError as exc:
-        raise HTTPException(400, str(exc)) from None
+        _refuse_while_resyncing(request)
+        ack_id = await run_in_threadpool(partial(state.node.ack, audit=audit), msg_id)
+    except Exception as exc:
+        await _audit_alone(request, audit)
+        raise _http_error(exc) from None
     state.wake()
     return {"msg_id": ack_id, "acknowledges": msg_id}
 
@@ -182,6 +218,17 @@ async def status(request: Request) -> dict[str, Any]:
     return {"replication": await run_in_threadpool(state.replicator.status)}
 
 
+@router.get("/templates", summary="The message catalogue: each template's fields and texts")
+def templates() -> dict[str, Any]:
+    """What a form needs to write a message: each field's kind, bounds and choices (with their
+    English and Russian labels), and the agreed texts in both languages."""
+    return {
+        "version": CATALOGUE_VERSION,
+        "sha256": catalogue_hash(),
+        "templates": [spec.to_json() for spec in CATALOGUE],
+    }
+
+
 @router.get("/users", summary="The node's users and their roles")
 async def users(request: Request) -> list[dict[str, object]]:
     found = await run_in_threadpool(node_state(request).users.users)
@@ -194,6 +241,7 @@ async def audit(request: Request) -> list[dict[str, str]]:
 
 
 __all__ = [
+    "AUDITED_BY_ACTION",
     "ROUTE_ACTIONS",
     "SESSION_COOKIE",
     "SendRequest",
