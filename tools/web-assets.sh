@@ -27,12 +27,15 @@ fi
 (cd "$web" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 # source (under web/node_modules) -> name in the vendor folder. MapLibre 6 is an ES module that
-# starts its worker from the file beside it (maplibre-gl-worker.mjs).
+# starts its worker from the file beside it (maplibre-gl-worker.mjs). milsymbol's one-file build
+# (UMD) defines globalThis.ms when imported as a module (symbols.js does).
 files=(
     "maplibre-gl/dist/maplibre-gl.mjs maplibre-gl.mjs"
     "maplibre-gl/dist/maplibre-gl-worker.mjs maplibre-gl-worker.mjs"
     "maplibre-gl/dist/maplibre-gl.css maplibre-gl.css"
     "maplibre-gl/LICENSE.txt maplibre-gl.LICENSE.txt"
+    "milsymbol/dist/milsymbol.js milsymbol.js"
+    "milsymbol/LICENSE milsymbol.LICENSE.txt"
 )
 rm -rf "$vendor"
 mkdir -p "$vendor"

@@ -16,7 +16,7 @@ from parley.hotline.node import load_node
 from parley.hotline.peer_auth import MAX_SKEW_S, RequestVerifier
 from parley.hotline.replication import ReplicationSettings, Replicator
 from parley.hotline.users import SessionSettings, UserStore
-from parley.web import activities_api, api, desk, events, incidents_api, live_api, peer
+from parley.web import activities_api, api, desk, events, incidents_api, live_api, peer, roster_api
 from parley.web.live import live_service
 from parley.web.state import NodeState
 from parley.web.timers import NodeTimers, TimerSettings
@@ -86,6 +86,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(activities_api.router)
     app.include_router(incidents_api.router)
+    app.include_router(roster_api.router)
     app.include_router(events.router)
     app.include_router(live_api.router)
     app.include_router(desk.router)

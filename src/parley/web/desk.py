@@ -39,7 +39,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_PATH = "/desk/static"
 PAGE = STATIC_DIR / "desk" / "index.html"
 #: The files tools/web-assets.sh copies; the page cannot work without them.
-VENDOR_FILES = ("maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css")
+VENDOR_FILES = ("maplibre-gl.mjs", "maplibre-gl-worker.mjs", "maplibre-gl.css", "milsymbol.js")
 
 #: The Baltic theatre (lon/lat degrees): the map's first view.
 THEATRE = BBox(west=9.0, south=53.0, east=31.0, north=66.0)

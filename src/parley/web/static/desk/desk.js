@@ -4,13 +4,15 @@
 import * as maplibregl from "../vendor/maplibre-gl.mjs";
 import { API, api, may, session } from "./api.js";
 import { $, escapeHtml, row, span } from "./dom.js";
+import { activities, addActivityLayers, loadActivities, renderActivities, resetActivities } from "./activities.js";
 import { HOTLINE_EVENTS, loadHotline, loadLinkStatus, renderBanner, renderHealth, renderHotline, resetHotline, tickDeadlines } from "./hotline.js";
 import { INCIDENT_EVENTS, closeIncidentView, incidents, loadIncidents, renderDetail, renderIncidentList, resetIncidents } from "./incidents.js";
 import { formatDateTime, formatDistance, formatSpeed, formatTime } from "./format.js";
 import { applyTo, language, loadLanguages, setLanguage, t, tValue } from "./i18n.js";
 import { Picture } from "./picture.js";
-import { addLiveLayers } from "./layers.js";
+import { addLiveLayers, drawPicture } from "./layers.js";
 import { installSymbols } from "./symbols.js";
+import { loadRoster, renderRoster, resetRoster } from "./roster.js";
 
 const USER_KEY = "parley.desk.user";
 const LIVE_EVENTS = {
@@ -33,10 +35,12 @@ const desk = {
   renderPending: false,
   mapReady: false,
   detailBox: null, // [west, south, east, north] of the detailed basemap loaded, if any
+  alertFilter: "all", // which of the warnings and encounters the panel lists: all, warning, encounter
 };
 // For the browser tests and for an officer's console: the state, read-only by convention.
 window.parleyDesk = desk;
 desk.incidents = incidents;
+desk.activities = activities;
 
 // ---- sign-in ---------------------------------------------------------------------------------
 
@@ -86,6 +90,8 @@ function closeDesk() {
   desk.user = session.user = null;
   resetIncidents();
   resetHotline();
+  resetActivities();
+  resetRoster();
   sessionStorage.removeItem(USER_KEY);
   setLink("off");
 }
@@ -140,6 +146,8 @@ function reloadAll() {
   loadIncidents();
   loadHotline();
   loadLinkStatus();
+  loadActivities();
+  loadRoster();
 }
 
 async function createMap() {
@@ -163,6 +171,7 @@ async function createMap() {
   installSymbols(map);
   await new Promise((resolve) => map.once("load", resolve));
   addLiveLayers(map);
+  addActivityLayers(map);
   map.on("moveend", () => loadDetail(map));
   map.on("click", "tracks", (event) => showTrack(event.features[0].properties.id, event.lngLat));
   map.on("mouseenter", "tracks", () => (map.getCanvas().style.cursor = "pointer"));
@@ -256,12 +265,7 @@ function scheduleRender() {
 function render() {
   const map = desk.map;
   const picture = desk.picture;
-  if (map?.getSource("tracks")) {
-    map.getSource("tracks").setData(picture.tracksGeoJSON());
-    map.getSource("trails").setData(picture.trailsGeoJSON());
-    map.getSource("warnings").setData(picture.warningsGeoJSON());
-    map.getSource("encounters").setData(picture.encountersGeoJSON());
-  }
+  if (map) drawPicture(map, picture); // only the sources that changed (layers.js)
   renderPanel();
   renderStatus();
 }
@@ -279,7 +283,8 @@ function renderWho() {
 
 function renderPanel() {
   const list = $("#alerts");
-  const items = desk.picture.alerts();
+  const filter = desk.alertFilter;
+  const items = desk.picture.alerts().filter((item) => filter === "all" || item.kind === filter);
   $("#panel-empty").hidden = items.length > 0;
   list.replaceChildren(...items.map(alertItem));
 }
@@ -317,6 +322,19 @@ function select(item) {
   renderPanel();
 }
 
+function setAlertFilter(filter) {
+  desk.alertFilter = filter;
+  for (const choice of document.querySelectorAll("#alert-filter [data-filter]")) {
+    choice.setAttribute("aria-pressed", String(choice.dataset.filter === filter));
+  }
+  renderPanel();
+}
+
+function showArea([west, south, east, north]) {
+  if (!desk.map) return;
+  desk.map.fitBounds([[west, south], [east, north]], { padding: 60, maxZoom: 10, duration: 800 });
+}
+
 function showTrack(id, lngLat) {
   const held = desk.picture.tracks.get(id);
   if (!held) return;
@@ -344,6 +362,7 @@ async function start() {
   await loadLanguages();
   desk.config = session.config = await (await fetch("/desk/config.json")).json();
   incidents.onShowOnMap = showOnMap;
+  activities.onShowArea = showArea;
   $("#party").textContent = desk.config.party;
   applyTo(document);
   for (const button of document.querySelectorAll("[data-language]")) {
@@ -358,6 +377,8 @@ async function start() {
     renderHotline();
     renderBanner();
     renderHealth();
+    renderActivities();
+    renderRoster();
     tickClock();
     document.body.dataset.language = language();
   });
@@ -367,6 +388,9 @@ async function start() {
     tab.addEventListener("click", () => showTab(tab.dataset.tab));
   }
   document.addEventListener("desk:tab", (event) => showTab(event.detail));
+  for (const choice of document.querySelectorAll("#alert-filter [data-filter]")) {
+    choice.addEventListener("click", () => setAlertFilter(choice.dataset.filter));
+  }
   $("#incident-close").addEventListener("click", closeIncidentView);
   tickClock();
   setInterval(tickClock, 1000);

@@ -8,6 +8,7 @@ import { $, button, el, formatDuration, row, span } from "./dom.js";
 import { formatTime } from "./format.js";
 import { t, tValue } from "./i18n.js";
 
+const NOTIFICATION_TEMPLATE = 1;
 const ACK_TEMPLATE = 5;
 const TEST_TEMPLATE = 6;
 const RELOAD_DELAY_MS = 250;
@@ -199,9 +200,16 @@ export function gist(message) {
   return fields.summary ?? fields.question ?? fields.answer ?? fields.text ?? fields.reference ?? "";
 }
 
+// What a message is: its template, except that an incident notification sent in reply to one
+// carries its sender's account of the incident (docs/incidents.md), and is called so.
+export function messageLabel(message) {
+  if (message.template === NOTIFICATION_TEMPLATE && message.in_reply_to) return t("template.incident-account");
+  return tValue("template", message.template_key);
+}
+
 function messageItem(message, log) {
-  const li = el("li", { data: { msgId: message.msg_id, state: message.state, log } });
-  const what = tValue("template", message.template_key);
+  const li = el("li", { data: { msgId: message.msg_id, state: message.state, log, template: message.template_key } });
+  const what = messageLabel(message);
   const arrow = log === "peer" ? "←" : "→";
   li.append(
     row("head", [span("what", `${arrow} ${what}`), span("state", stateLabel(message))]),

@@ -1,15 +1,18 @@
 // The incidents: the list (panel tab) and one incident (over the map): its evidence, both
 // parties' accounts side by side, the hotline thread and the actions the role allows (notify,
-// record or send our account, close, reopen, acknowledge the peer's messages). Kept current by
+// record or send our account, close, reopen, acknowledge the peer's messages, ask for
+// clarification, reply to a message of the peer from a template of the catalogue). Kept current by
 // incident.opened and incident.changed (docs/incidents.md).
 
 import { getJSON, may, post, session } from "./api.js";
 import { $, button, el, row, span } from "./dom.js";
 import { formatDistance, formatTime } from "./format.js";
 import { acknowledge, deadlineElement, findMessage, gist, onHotlineChange, stateLabel } from "./hotline.js";
-import { t, tValue } from "./i18n.js";
+import { language, t, tValue } from "./i18n.js";
 
 const CLASSES = ["routine", "serious", "high-risk"];
+// The templates a reply to a message of the peer may use, as the catalogue names them.
+const REPLY_TEMPLATES = ["clarification-reply", "reassurance", "free-text"];
 
 export const incidents = {
   list: new Map(), // id -> the incident (list --json form)
@@ -17,11 +20,26 @@ export const incidents = {
   detail: null, // GET /incidents/{id} of the open one
   onShowOnMap: null, // (lon, lat) => void, set by the desk
   // What the officer is typing: the view is drawn again on every live change, the words stay.
-  draft: { reason: "", classification: null, text: "", send: true },
+  draft: { reason: "", classification: null, text: "", send: true, question: "" },
+  // The reply being written: to which message of the peer, with which template, its fields.
+  reply: null, // {to, key, fields: {name: value}}
+  catalogue: null, // GET /templates: {version, templates: [...]}
 };
 
 function clearDraft() {
-  incidents.draft = { reason: "", classification: null, text: "", send: true };
+  incidents.draft = { reason: "", classification: null, text: "", send: true, question: "" };
+  incidents.reply = null;
+}
+
+// The catalogue is read once, when a reply is first written (it changes only with the software).
+async function loadCatalogue() {
+  if (incidents.catalogue || !may("read-log")) return incidents.catalogue;
+  incidents.catalogue = await getJSON("/templates");
+  return incidents.catalogue;
+}
+
+function catalogueTemplate(key) {
+  return incidents.catalogue?.templates.find((spec) => spec.key === key) ?? null;
 }
 
 export async function loadIncidents() {
@@ -127,7 +145,7 @@ export function renderDetail() {
     el("h2", { children: [span("", t("incident.title", { id: incident.id })), span("badge", tValue("incstate", incident.state))] }),
     evidenceBlock(incident, detail.evidence),
     accountsBlock(detail.accounts),
-    threadBlock(detail.messages),
+    threadBlock(detail.messages, incident),
     actionsBlock(incident),
   );
   if (focused) body.querySelector(`[name="${focused}"]`)?.focus();
@@ -193,6 +211,13 @@ function accountsBlock(accounts) {
   });
 }
 
+// A message's part in the exchange (notification, request…); a message with no such part
+// (free text, reassurance) is named by its template.
+function threadLabel(message) {
+  if (message.role === "message" && message.template_key) return tValue("template", message.template_key);
+  return tValue("msgrole", message.role);
+}
+
 function threadItem(message) {
   const log = message.direction === "sent" ? "own" : "peer";
   const full = findMessage(message.msg_id);
@@ -200,7 +225,7 @@ function threadItem(message) {
   const li = el("li", { data: { msgId: message.msg_id, direction: message.direction, role: message.role, state } });
   li.append(
     row("head", [
-      span("what", `${message.direction === "sent" ? "→" : "←"} ${tValue("msgrole", message.role)}`),
+      span("what", `${message.direction === "sent" ? "→" : "←"} ${threadLabel(message)}`),
       span("state", full ? stateLabel(full) : ""),
     ]),
     row("when", [span("", `${tValue("direction", message.direction)} · ${formatTime(message.time)}`)]),
@@ -212,27 +237,158 @@ function threadItem(message) {
   if (log === "peer" && countdown && may("ack")) {
     li.append(button(t("hotline.ack"), () => acknowledge(message.msg_id), { action: "ack" }));
   }
+  if (log === "peer" && may("send") && may("read-log")) {
+    if (incidents.reply?.to === message.msg_id) li.append(replyForm(message));
+    else li.append(button(t("reply.button"), () => startReply(message.msg_id), { action: "reply" }));
+  }
   return li;
 }
 
-function threadBlock(messages) {
+function threadBlock(messages, incident) {
   const items = (messages ?? []).map(threadItem);
-  return el("section", {
+  const section = el("section", {
     className: "thread",
     children: [
       el("h3", { text: t("incident.thread") }),
       items.length ? el("ol", { className: "messages", children: items }) : el("p", { className: "muted", text: t("incident.no-messages") }),
     ],
   });
+  // A question is about the peer's latest notification, account or reply on the incident.
+  const askable = (messages ?? []).some((m) => m.direction === "received" && ["notification", "account", "reply"].includes(m.role));
+  if (askable && incident.state !== "closed" && may("manage-incidents")) section.append(clarificationForm());
+  return section;
+}
+
+// ---- asking and replying -----------------------------------------------------------------
+
+function clarificationForm() {
+  const form = el("form", { className: "clarification-form" });
+  const question = el("textarea");
+  question.name = "question";
+  question.rows = 2;
+  question.required = true;
+  question.maxLength = 4000;
+  question.placeholder = t("clarify.placeholder");
+  question.value = incidents.draft.question;
+  question.addEventListener("input", () => (incidents.draft.question = question.value));
+  const submit = el("button", { text: t("clarify.button"), data: { action: "clarify" } });
+  submit.type = "submit";
+  form.append(question, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const asked = incidents.draft.question;
+    incidents.draft.question = "";
+    if (!(await act("/clarification", { question: question.value }))) {
+      incidents.draft.question = asked;
+      renderDetail();
+    }
+  });
+  return form;
+}
+
+async function startReply(msgId) {
+  await loadCatalogue();
+  if (!incidents.catalogue) {
+    showRefusal(t("reply.no-catalogue"));
+    return;
+  }
+  incidents.reply = { to: msgId, key: REPLY_TEMPLATES[0], fields: {} };
+  renderDetail();
+  $("#incident .reply-form")?.scrollIntoView({ block: "nearest" });
+}
+
+// What a field holds before the officer types: the incident for a reassurance's subject, the
+// interface's language for free text, the first choice of a list.
+function defaultValue(spec) {
+  if (spec.name === "activity_id") return incidents.openId ?? "";
+  if (spec.name === "language") return language();
+  if (spec.kind === "choice") return spec.choices[0]?.value ?? "";
+  return "";
+}
+
+function fieldInput(spec, fields) {
+  let input;
+  if (spec.kind === "choice") {
+    input = el("select", { children: spec.choices.map((c) => el("option", { text: c[language()] ?? c.en })) });
+    spec.choices.forEach((c, i) => (input.options[i].value = c.value));
+  } else if (spec.kind === "text") {
+    input = el("textarea");
+    input.rows = 3;
+  } else {
+    input = el("input");
+  }
+  input.name = `reply-${spec.name}`;
+  input.required = spec.required;
+  if (spec.kind === "text" || spec.kind === "line") input.maxLength = spec.max_length;
+  input.value = fields[spec.name] ?? defaultValue(spec);
+  fields[spec.name] = input.value;
+  input.addEventListener(spec.kind === "choice" ? "change" : "input", () => (fields[spec.name] = input.value));
+  const label = t(`field.${spec.name}`);
+  return el("label", { children: [span("", spec.required ? label : `${label} ${t("field.optional")}`), input] });
+}
+
+function replyForm(message) {
+  const reply = incidents.reply;
+  const form = el("form", { className: "reply-form", data: { template: reply.key } });
+  const choice = el("select", {
+    children: REPLY_TEMPLATES.map((key) => el("option", { text: catalogueTemplate(key)?.name[language()] ?? key })),
+  });
+  choice.name = "reply-template";
+  REPLY_TEMPLATES.forEach((key, i) => (choice.options[i].value = key));
+  choice.value = reply.key;
+  choice.addEventListener("change", () => {
+    reply.key = choice.value;
+    reply.fields = {};
+    renderDetail();
+  });
+  const spec = catalogueTemplate(reply.key);
+  // The reference is the message replied to: set, not typed.
+  const inputs = (spec?.fields ?? []).filter((f) => f.name !== "reference").map((f) => fieldInput(f, reply.fields));
+  const submit = el("button", { text: t("reply.send"), data: { action: "send-reply" } });
+  submit.type = "submit";
+  form.append(
+    el("div", { className: "muted", text: t("hotline.reply-to", { id: message.msg_id }) }),
+    el("label", { children: [span("", t("reply.template")), choice] }),
+    ...inputs,
+    el("div", { className: "buttons", children: [submit, button(t("reply.cancel"), cancelReply, { action: "cancel-reply" })] }),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sendReply(spec);
+  });
+  return form;
+}
+
+function cancelReply() {
+  incidents.reply = null;
+  renderDetail();
+}
+
+async function sendReply(spec) {
+  const reply = incidents.reply;
+  if (!reply || !spec) return;
+  const fields = Object.fromEntries(Object.entries(reply.fields).filter(([, value]) => value.trim() !== ""));
+  if (spec.fields.some((f) => f.name === "reference")) fields.reference = reply.to;
+  const answer = await post("/messages", { template: spec.id, fields, reply_to: reply.to });
+  const reason = typeof answer.body === "string" ? answer.body : JSON.stringify(answer.body ?? t("error.unreachable"));
+  showRefusal(answer.ok ? "" : t("incident.refused", { reason }));
+  if (!answer.ok) return;
+  incidents.reply = null;
+  await loadIncidents();
+  renderDetail();
+}
+
+function showRefusal(text) {
+  const line = $("#incident-error");
+  line.hidden = !text;
+  line.textContent = text;
 }
 
 // ---- actions -----------------------------------------------------------------------------
 
 async function act(path, body) {
   const answer = await post(`/incidents/${encodeURIComponent(incidents.openId)}${path}`, body);
-  const line = $("#incident-error");
-  line.hidden = answer.ok;
-  line.textContent = answer.ok ? "" : t("incident.refused", { reason: answer.body ?? t("error.unreachable") });
+  showRefusal(answer.ok ? "" : t("incident.refused", { reason: answer.body ?? t("error.unreachable") }));
   if (answer.ok) await loadIncidents();
   return answer.ok;
 }

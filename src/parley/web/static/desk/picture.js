@@ -4,10 +4,15 @@
 // No DOM here: the map and the panel read the GeoJSON and the alerts this builds.
 
 import { deadReckon, secondsBetween } from "./format.js";
-import { iconName } from "./symbols.js";
+import { iconName, leaderName } from "./symbols.js";
 
-const TRAIL_POINTS = 20;
+// A trail keeps a point every TRAIL_STEP_MS at most (the newest report is always its head), so
+// ten minutes of a track reporting every second cost 21 points, not 600.
+const TRAIL_POINTS = 21;
 const TRAIL_SECONDS = 600;
+const TRAIL_STEP_MS = 30_000;
+// The GeoJSON sources the map draws (layers.js): each is rebuilt only after what it shows changed.
+export const SOURCES = ["tracks", "trails", "warnings", "encounters"];
 
 function point(coordinates, properties) {
   return { type: "Feature", geometry: { type: "Point", coordinates }, properties };
@@ -31,6 +36,21 @@ export class Picture {
     this.warnings = new Map(); // warning id -> {event, state, received}
     this.encounters = new Map(); // live id -> {record, state, time, position}
     this.time = null;
+    this.changed = new Set(SOURCES); // the sources to rebuild (layers.js drawPicture clears it)
+  }
+
+  // The sources changed since the last call, forgotten (their GeoJSON is built by geoJSON()).
+  takeChanges() {
+    const changed = [...this.changed];
+    this.changed.clear();
+    return changed;
+  }
+
+  geoJSON(source) {
+    if (source === "tracks") return this.tracksGeoJSON();
+    if (source === "trails") return this.trailsGeoJSON();
+    if (source === "warnings") return this.warningsGeoJSON();
+    return this.encountersGeoJSON();
   }
 
   // Replace everything with a snapshot of GET /api/v1/picture (trails of known tracks stay).
@@ -41,6 +61,7 @@ export class Picture {
       seen.add(row.track);
     }
     for (const id of [...this.tracks.keys()]) if (!seen.has(id)) this.tracks.delete(id);
+    for (const source of SOURCES) this.changed.add(source);
     this.warnings.clear();
     for (const warning of snapshot.warnings ?? []) this.warning(warning);
     for (const [id, held] of this.encounters) if (held.state !== "closed") this.encounters.delete(id);
@@ -52,16 +73,26 @@ export class Picture {
 
   // A picture.updated event: the tracks that moved.
   updateTracks(payload) {
-    for (const row of payload.tracks ?? []) this.#track(row);
+    const rows = payload.tracks ?? [];
+    for (const row of rows) this.#track(row);
     if (payload.time) this.time = payload.time;
+    if (rows.length === 0) return;
+    this.changed.add("tracks").add("trails");
+    if (this.warnings.size > 0) this.changed.add("warnings"); // their paths start at the tracks
   }
 
   #track(row) {
     if (row.lat === null || row.lon === null || row.lat === undefined) return;
     const held = this.tracks.get(row.track) ?? { row, trail: [] };
-    const ms = new Date(row.time).getTime();
-    const last = held.trail.at(-1);
-    if (!last || ms > last[2]) held.trail.push([row.lon, row.lat, ms]);
+    const ms = Date.parse(row.time);
+    const trail = held.trail;
+    const last = trail.at(-1);
+    if (!last || ms > last[2]) {
+      // the head moves until it is a step past the point before it, which then stays
+      const kept = trail.at(-2);
+      if (kept && ms - kept[2] < TRAIL_STEP_MS) trail[trail.length - 1] = [row.lon, row.lat, ms];
+      else trail.push([row.lon, row.lat, ms]);
+    }
     while (held.trail.length > TRAIL_POINTS || (held.trail.length > 1 && ms - held.trail[0][2] > TRAIL_SECONDS * 1000)) {
       held.trail.shift();
     }
@@ -74,6 +105,7 @@ export class Picture {
     const state = event.type === "warning.withdrawn" ? "withdrawn" : "active";
     const held = this.warnings.get(event.id);
     this.warnings.set(event.id, { event, state, first: held?.first ?? event.time });
+    this.changed.add("warnings");
   }
 
   // An encounter.opened / .updated / .closed payload (EncounterEvent.to_json()).
@@ -83,6 +115,7 @@ export class Picture {
     const state = event.type === "encounter.closed" ? "closed" : "open";
     const position = this.#encounterPosition(record) ?? held?.position ?? null;
     this.encounters.set(event.live_id, { record, state, first: held?.first ?? record.start, position });
+    this.changed.add("encounters");
   }
 
   // The closest point: the record's own when it has one, else the midpoint of both tracks at
@@ -96,12 +129,22 @@ export class Picture {
     return midpoint(a, b);
   }
 
+  // Where the trail puts a track at `ms`: between the two points around it (the trail keeps a
+  // point every 30 s or so), or its nearest end.
   #nearest(trackId, ms) {
     const held = this.tracks.get(trackId);
     if (!held || held.trail.length === 0) return null;
-    let best = held.trail[0];
-    for (const entry of held.trail) if (Math.abs(entry[2] - ms) < Math.abs(best[2] - ms)) best = entry;
-    return [best[0], best[1]];
+    const trail = held.trail;
+    if (ms <= trail[0][2]) return [trail[0][0], trail[0][1]];
+    for (let i = 1; i < trail.length; i++) {
+      const [lon1, lat1, ms1] = trail[i];
+      if (ms > ms1) continue;
+      const [lon0, lat0, ms0] = trail[i - 1];
+      const f = (ms - ms0) / (ms1 - ms0);
+      return [lon0 + f * (lon1 - lon0), lat0 + f * (lat1 - lat0)];
+    }
+    const last = trail.at(-1);
+    return [last[0], last[1]];
   }
 
   // Where a track will be at `iso` if it holds course and speed (never extrapolated backwards).
@@ -130,8 +173,10 @@ export class Picture {
           side: row.side ?? "civil",
           domain: row.domain,
           dark,
-          icon: iconName(row.domain, row.side, dark),
+          icon: iconName(row.domain, row.side, row.type, dark),
+          leader: leaderName(row.side),
           course: row.course_deg ?? 0,
+          speed: row.speed_mps ?? 0,
         }),
       );
     }

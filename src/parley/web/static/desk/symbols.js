@@ -1,73 +1,198 @@
-// Track symbols drawn in the page (no sprite file is fetched): colour by side, shape by domain
-// (air: an arrowhead; sea: a hull), both pointing north and turned to the course by the map.
-// A dark track (transponder off) is drawn hollow with a broken outline.
+// Track symbols: APP-6 / MIL-STD-2525C frames and icons drawn by milsymbol, one image per
+// (side, domain, type category, dark) that the map asks for, never one per track; so 10,000
+// tracks cost a few dozen images. The standard identity is the desk's own view: our party's
+// tracks are friend (blue rectangle or dome), the peer party's hostile (red diamond), civil
+// traffic neutral (green square), any other party unknown (yellow). Frames stay upright as the
+// standard wants; the course is a leader line from the symbol's centre (its own layer, turned by
+// the map). A dark track (transponder off) is drawn unfilled inside a broken ring.
 
-export const SIDE_COLOURS = { nato: "#4c8dff", russia: "#ff5c5c", civil: "#b0b7c0" };
-const OTHER_SIDE_COLOUR = "#c79bff";
+import "../vendor/milsymbol.js"; // a one-file (UMD) build: it defines globalThis.ms
+import { session } from "./api.js";
+
+const ms = globalThis.ms;
+
 export const SEVERITY_COLOURS = {
   "high-risk": "#ff453a",
   serious: "#ff9f0a",
   routine: "#ffd60a",
   "inside-volume": "#bf5af2",
 };
+// Trails and leader lines, in the hue of each standard identity, and civilian purple for civil
+// traffic as milsymbol fills its civilian icons (brighter, for thin lines on the dark sea).
+export const LINE_COLOURS = {
+  friend: "#4c8dff", hostile: "#ff5c5c", neutral: "#6fd08c", unknown: "#ffd60a", civilian: "#d08cff",
+};
+const IDENTITY_LETTERS = { friend: "F", hostile: "H", neutral: "N", unknown: "U" };
 const PIXEL_RATIO = 2;
-const SIZE = 26; // CSS pixels
+const SYMBOL_SIZE = 15; // milsymbol's size: the frame's width in CSS pixels is about 1.5× this
+const CIVIL_SIZE = 11; // civil traffic, smaller: the parties' tracks are what the desk watches
+const LEADER_PIXELS = 26; // CSS pixels from the symbol's centre to the leader's tip
+const OUTLINE = "#0b1a29";
+
+// Type text (AIS ship type, ADS-B type code, scenario's type) -> category, first match wins.
+const AIR_CATEGORIES = [
+  ["rotary", /\b(helicopter|heli|rotary|ka-?\d|mi-?\d|nh-?90|[suh]h-?60|ch-?47|merlin|lynx|wildcat)/i],
+  ["uav", /\b(uav|drone|rq-?\d|mq-?\d|global ?hawk|triton|reaper|orion)/i],
+  ["reconnaissance", /\b(recon|rc-?135|e-?3|e-?7|e-?8|awacs|p-?8|p-?3|il-?20|il-?38|a-?50|tu-?214r|be-?12|patrol|sigint|elint)/i],
+  ["tanker", /\b(tanker|kc-?\d|mrtt|il-?78)/i],
+  ["bomber", /\b(bomber|b-?1b?|b-?2|b-?52|tu-?(22|95|142|160))/i],
+  ["attack", /\b(attack|su-?(24|25|34)|a-?10|tornado)/i],
+  ["fighter", /\b(fighter|su-?(27|30|33|35|57)|mig-?\d|f-?(15|16|18|22|35)|f\/a-?18|typhoon|eurofighter|rafale|gripen|jas ?39)/i],
+  ["transport", /\b(transport|cargo|c-?(17|130|5)|a400m?|il-?76|an-?\d|tu-?154)/i],
+];
+const SEA_CATEGORIES = [
+  ["submarine", /\b(submarine|ssn|ssk|ssbn|kilo|akula|borei|yasen)\b/i],
+  ["carrier", /\b(carrier|cvn|kuznetsov)\b/i],
+  ["destroyer", /\b(destroyer|ddg)/i],
+  ["frigate", /\b(frigate|corvette|ffg)/i],
+  ["patrol", /\b(patrol|law ?enforcement|coast ?guard|search ?and ?rescue|sar)/i],
+  ["combatant", /\b(military|warship|cruiser|navy|naval|landing|minesweeper|mine)/i],
+  ["fishing", /fishing/i],
+  ["passenger", /passenger|ferry|hsc/i],
+  ["tanker", /tanker/i],
+  ["merchant", /cargo|container|bulk|merchant/i],
+  ["tug", /tug|towing|tender|pilot/i],
+  ["leisure", /sailing|pleasure|yacht/i],
+];
+// Category -> the function id (letter SIDC characters 5-10) in MIL-STD-2525C / APP-6(B).
+const AIR_FUNCTIONS = {
+  rotary: "MH----", uav: "MFQ---", reconnaissance: "MFR---", tanker: "MFK---", bomber: "MFB---",
+  attack: "MFA---", fighter: "MFF---", transport: "MFC---", military: "MF----", civil: "CF----",
+  "civil-rotary": "CH----",
+};
+const SEA_FUNCTIONS = {
+  submarine: "S-----", carrier: "CLCV--", destroyer: "CLDD--", frigate: "CLFF--",
+  patrol: "CP----", combatant: "C-----", fishing: "XF----", passenger: "XMP---", tanker: "XMO---",
+  merchant: "XM----", tug: "XMTU--", leisure: "XR----", civil: "X-----", military: "C-----",
+};
+
+const categories = new Map(); // "domain|party?|type" -> category (type texts repeat a lot)
+
+// The category of a track's type text; without a match, a party's track is "military" and a
+// civil one "civil" (helicopters of civil operators keep their rotor).
+export function typeCategory(domain, side, type) {
+  const civil = !side || side === "civil";
+  const key = `${domain}|${civil}|${type ?? ""}`;
+  let category = categories.get(key);
+  if (category !== undefined) return category;
+  const table = domain === "air" ? AIR_CATEGORIES : SEA_CATEGORIES;
+  category = table.find(([, pattern]) => pattern.test(type ?? ""))?.[0] ?? (civil ? "civil" : "military");
+  if (civil && domain === "air") category = category === "rotary" ? "civil-rotary" : "civil";
+  categories.set(key, category);
+  return category;
+}
+
+// The standard identity of a side as this desk sees it.
+export function identity(side) {
+  const config = session.config ?? {};
+  if (!side || side === "civil") return "neutral";
+  if (side === config.party) return "friend";
+  if (side === config.peer_party) return "hostile";
+  return "unknown";
+}
+
+function lineKey(side) {
+  return !side || side === "civil" ? "civilian" : identity(side);
+}
 
 export function sideColour(side) {
-  return SIDE_COLOURS[side] ?? OTHER_SIDE_COLOUR;
+  return LINE_COLOURS[lineKey(side)];
 }
 
-// The image name a track uses; symbols.js draws any such name on demand.
-export function iconName(domain, side, dark) {
-  return `track|${domain === "air" ? "air" : "sea"}|${side || "civil"}|${dark ? "dark" : "on"}`;
+// The image name of a track's symbol and of its leader line (symbols.js draws any such name).
+export function iconName(domain, side, type, dark) {
+  const where = domain === "air" ? "air" : "sea";
+  return `track|${where}|${side || "civil"}|${typeCategory(where, side, type)}|${dark ? "dark" : "on"}`;
 }
 
-function outline(context, domain, s) {
-  context.beginPath();
-  if (domain === "air") {
-    context.moveTo(s * 0.5, s * 0.08);
-    context.lineTo(s * 0.84, s * 0.86);
-    context.lineTo(s * 0.5, s * 0.68);
-    context.lineTo(s * 0.16, s * 0.86);
-  } else {
-    context.moveTo(s * 0.5, s * 0.08);
-    context.lineTo(s * 0.72, s * 0.36);
-    context.lineTo(s * 0.72, s * 0.9);
-    context.lineTo(s * 0.28, s * 0.9);
-    context.lineTo(s * 0.28, s * 0.36);
-  }
-  context.closePath();
+export function leaderName(side) {
+  return `leader|${lineKey(side)}`;
 }
 
-function draw(name) {
-  const [, domain, side, state] = name.split("|");
-  const pixels = SIZE * PIXEL_RATIO;
+// The 15-character letter SIDC: S(warfighting), identity, dimension (A air / S sea surface / U
+// subsurface), P(resent), function id, no modifiers.
+export function sidc(domain, side, category) {
+  const letter = IDENTITY_LETTERS[identity(side)];
+  if (domain === "air") return `S${letter}AP${AIR_FUNCTIONS[category] ?? AIR_FUNCTIONS.military}-----`;
+  const dimension = category === "submarine" ? "U" : "S";
+  return `S${letter}${dimension}P${SEA_FUNCTIONS[category] ?? SEA_FUNCTIONS.military}-----`;
+}
+
+// milsymbol's canvas, centred on the symbol's anchor (its frame's centre) so the map can centre
+// the image on the track's position.
+function drawSymbol(name) {
+  const [, domain, side, category, state] = name.split("|");
+  const dark = state === "dark";
+  const symbol = new ms.Symbol(sidc(domain, side, category), {
+    size: side === "civil" ? CIVIL_SIZE : SYMBOL_SIZE,
+    fill: !dark,
+    outlineWidth: dark ? 0 : 3,
+    outlineColor: OUTLINE,
+    // unfilled, a frame in the dark sea's colour would vanish: the line colour instead
+    frameColor: dark ? sideColour(side) : OUTLINE,
+    iconColor: dark ? sideColour(side) : undefined,
+  });
+  const drawn = symbol.asCanvas(PIXEL_RATIO);
+  const anchor = symbol.getAnchor();
+  const half = Math.ceil(PIXEL_RATIO * Math.max(anchor.x, anchor.y, symbol.getSize().width - anchor.x, symbol.getSize().height - anchor.y)) + 6 * PIXEL_RATIO;
   const canvas = document.createElement("canvas");
-  canvas.width = pixels;
-  canvas.height = pixels;
+  canvas.width = canvas.height = 2 * half;
   const context = canvas.getContext("2d");
-  const colour = sideColour(side);
-  outline(context, domain, pixels);
-  context.lineJoin = "round";
-  if (state === "dark") {
-    context.setLineDash([4 * PIXEL_RATIO, 3 * PIXEL_RATIO]);
-    context.lineWidth = 2.2 * PIXEL_RATIO;
-    context.strokeStyle = colour;
-    context.stroke();
-  } else {
-    context.fillStyle = colour;
-    context.fill();
-    context.lineWidth = 1.2 * PIXEL_RATIO;
-    context.strokeStyle = "#0b1a29";
+  context.drawImage(drawn, half - anchor.x * PIXEL_RATIO, half - anchor.y * PIXEL_RATIO);
+  if (dark) {
+    context.setLineDash([3 * PIXEL_RATIO, 2 * PIXEL_RATIO]);
+    context.lineWidth = 1.5 * PIXEL_RATIO;
+    context.strokeStyle = sideColour(side);
+    context.beginPath();
+    context.arc(half, half, half - PIXEL_RATIO, 0, 2 * Math.PI);
     context.stroke();
   }
-  return context.getImageData(0, 0, pixels, pixels);
+  return context.getImageData(0, 0, canvas.width, canvas.height);
 }
 
-// Draw track icons when the map first asks for them (MapLibre waits for the resolver).
+// A line from the image's bottom (the track: the layer anchors the image there and turns it
+// about that point to the course) up to an arrowhead at its top. A narrow image: 10,000 of them
+// cost little more than their pixels.
+function drawLeader(name) {
+  const [, which] = name.split("|");
+  const length = LEADER_PIXELS * PIXEL_RATIO;
+  const half = 4 * PIXEL_RATIO;
+  const canvas = document.createElement("canvas");
+  canvas.width = 2 * half;
+  canvas.height = length;
+  const context = canvas.getContext("2d");
+  const tip = PIXEL_RATIO;
+  context.strokeStyle = LINE_COLOURS[which] ?? LINE_COLOURS.unknown;
+  context.fillStyle = context.strokeStyle;
+  context.lineWidth = 1.6 * PIXEL_RATIO;
+  context.beginPath();
+  context.moveTo(half, length);
+  context.lineTo(half, tip + 4 * PIXEL_RATIO);
+  context.stroke();
+  context.beginPath();
+  context.moveTo(half, tip);
+  context.lineTo(half + 3.5 * PIXEL_RATIO, tip + 7 * PIXEL_RATIO);
+  context.lineTo(half - 3.5 * PIXEL_RATIO, tip + 7 * PIXEL_RATIO);
+  context.closePath();
+  context.fill();
+  return context.getImageData(0, 0, canvas.width, canvas.height);
+}
+
+// Draw an image when the map first asks for it (MapLibre waits for the resolver), and keep the
+// SIDC of each for the tests and the curious (window.parleySymbols).
+export const drawn = new Map(); // image name -> SIDC (or "leader")
+
 export function installSymbols(map) {
   map.setMissingStyleImageResolver((id) => {
-    if (!id.startsWith("track|") || map.hasImage(id)) return;
-    map.addImage(id, draw(id), { pixelRatio: PIXEL_RATIO });
+    if (map.hasImage(id)) return;
+    if (id.startsWith("track|")) {
+      map.addImage(id, drawSymbol(id), { pixelRatio: PIXEL_RATIO });
+      const [, domain, side, category] = id.split("|");
+      drawn.set(id, sidc(domain, side, category));
+    } else if (id.startsWith("leader|")) {
+      map.addImage(id, drawLeader(id), { pixelRatio: PIXEL_RATIO });
+      drawn.set(id, "leader");
+    }
   });
+  window.parleySymbols = drawn;
 }
