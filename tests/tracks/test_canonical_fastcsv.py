@@ -6,6 +6,7 @@ import logging
 import math
 import random
 import struct
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -297,3 +298,52 @@ def test_random_files_are_mostly_taken_by_the_compiled_parser() -> None:
         taken += fast is not None
         assert_same(fast, slow)
     assert taken == 100
+
+
+def _decimal_texts(rng: random.Random, count: int) -> list[str]:
+    """Decimals of 1 to 19 significant digits, mostly 17 (as repr writes a float)."""
+    texts = []
+    for _ in range(count):
+        digits = 17 if rng.random() < 0.7 else rng.randint(1, 19)
+        body = str(rng.randint(10 ** (digits - 1), 10**digits - 1))
+        point = rng.randint(0, digits)
+        text = body[:point] + "." + body[point:] if point < digits else body
+        texts.append(("-" if rng.random() < 0.5 else "") + text.lstrip(".").rstrip("."))
+    return texts
+
+
+def _ties_and_neighbours(rng: random.Random, count: int) -> list[str]:
+    """Decimals exactly halfway between two doubles (ties go to even), and one digit either side."""
+    texts = []
+    for _ in range(count):
+        halves = rng.randint(0, 2)  # the tie (2a + 1) / 2^(halves + 1) has halves + 1 decimals
+        a = rng.randint(2**52, 2**53 - 1) >> halves
+        tie = Decimal(2 * a + 1) / Decimal(2 ** (halves + 1))
+        unit = Decimal(1).scaleb(tie.as_tuple().exponent)  # type: ignore[arg-type]
+        texts += [str(tie), str(tie - unit), str(tie + unit)]
+    # odd integers above 2^53 are ties too, and the largest 19-digit mantissas
+    texts += ["9007199254740993", "9007199254740995", "18014398509481987", "9999999999999999999"]
+    texts += ["0.9999999999999999999", "1.000000000000000001", "4503599627370496.5"]
+    texts += ["0.000000000000000000000000001", "1234567890123456789000000000", "1e-27", "9e27"]
+    texts += ["0", "-0.0", "0.1", "-55.809536", "2.2250738585072014", "179.99999999999997"]
+    return texts
+
+
+def _bits(values: list[float]) -> list[int]:
+    return [struct.unpack("<q", struct.pack("<d", value))[0] for value in values]
+
+
+@pytest.mark.parametrize("source", ["random", "ties"])
+def test_decimals_are_read_as_python_float_reads_them(source: str) -> None:
+    # float() is correctly rounded; so must the compiled parser's 128-bit path be (and Polars')
+    rng = random.Random(20261129)
+    make = _decimal_texts if source == "random" else _ties_and_neighbours
+    texts = make(rng, 300_000 if source == "random" else 20_000)
+    body = "".join(f"2024-03-01T00:00:00Z,icao:1,,air,{t},{t}\n" for t in texts)
+    data = ("time,track,side,domain,lat,lon\n" + body).encode()
+    fast = fastcsv.decode(data, Path("t.csv"), canonical._header(Path("t.csv"), data))
+    assert fast is not None
+    assert not fast.rejections
+    expected = _bits([float(t) for t in texts])
+    assert _bits(fast.frame["lat"].to_list()) == expected
+    assert _bits(fast.frame["lon"].to_list()) == expected
