@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct horse battery"
+#: How long a desk page may take to draw its map and connect its event stream (software WebGL
+#: on a loaded machine).
+DESK_READY_MS = 60_000
 #: The desk's users: name -> role.
 USERS = {
     "officer": Role.DUTY_OFFICER,
@@ -112,6 +115,30 @@ class DeskServer:
             client.headers["Authorization"] = f"Bearer {answer.json()['token']}"
             self.clients[name] = client
         return self.clients[name]
+
+    def sign_in(self, page: "Page", name: str = "officer") -> None:
+        """Sign ``name`` in through the desk's form, as an officer would."""
+        page.goto(f"{self.url}/desk")
+        page.fill("#sign-in-form input[name=name]", name)
+        page.fill("#sign-in-form input[name=password]", PASSWORD)
+        page.click("#sign-in-form button[type=submit]")
+
+    def open_desk(self, page: "Page", name: str = "officer", *, live: bool = True) -> None:
+        """Signed in, the map drawn and, when ``live``, the event stream connected."""
+        self.sign_in(page, name)
+        page.wait_for_selector("body[data-map-ready=true]", timeout=DESK_READY_MS)
+        if live:
+            page.wait_for_selector("#link[data-state=live]", timeout=DESK_READY_MS)
+
+    def wait_resynced(self, page: "Page") -> None:
+        """Until this node's replication has resynced with its peer (it writes only then)."""
+        status: dict[str, Any] = {}
+        for _ in range(300):
+            status = self.api("officer").get("/api/v1/status").json()
+            if (status.get("replication") or {}).get("resynced"):
+                return
+            page.wait_for_timeout(100)
+        raise AssertionError(f"{self.url} did not resync: {status}")
 
     def close(self) -> None:
         for client in self.clients.values():

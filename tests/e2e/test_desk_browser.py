@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 #: The fixtures of tests/e2e/conftest.py (a conftest is not imported by tests).
 DeskServer = Any
 OffMachine = Any
-PASSWORD = "correct horse battery"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -74,13 +73,6 @@ def _push(server: DeskServer, step: int, end_of_data: bool = False) -> dict[str,
     return body
 
 
-def _sign_in(page: "Page", server: DeskServer, name: str) -> None:
-    page.goto(f"{server.url}/desk")
-    page.fill("#sign-in-form input[name=name]", name)
-    page.fill("#sign-in-form input[name=password]", PASSWORD)
-    page.click("#sign-in-form button[type=submit]")
-
-
 def _rendered_lons(page: "Page") -> dict[str, float]:
     """Where the map drew each track symbol (from the rendered features, not the data)."""
     result = page.evaluate(
@@ -95,7 +87,7 @@ def test_desk_shows_tracks_moving_a_warning_and_an_encounter_in_two_languages(
     desk_server: DeskServer, desk_page: "Page", off_machine: OffMachine, artifacts: Path
 ) -> None:
     page = desk_page
-    _sign_in(page, desk_server, "officer")
+    desk_server.sign_in(page, "officer")
     page.wait_for_selector("body[data-map-ready=true]", timeout=3 * WAIT_MS)
     assert page.inner_text("#who") == "officer (duty officer)"
     assert page.is_visible("#panel")
@@ -173,7 +165,7 @@ def test_a_role_without_the_picture_sees_no_map(
     desk_server: DeskServer, desk_page: "Page", off_machine: OffMachine, artifacts: Path
 ) -> None:
     page = desk_page
-    _sign_in(page, desk_server, "admin")
+    desk_server.sign_in(page, "admin")
     page.wait_for_selector("#nothing-for-role", state="visible", timeout=WAIT_MS)
     assert not page.is_visible("#map")
     assert not page.is_visible("#panel")

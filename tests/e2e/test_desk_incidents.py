@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 #: The fixtures of tests/e2e/conftest.py (a conftest is not imported by tests).
 DeskServer = Any
 OffMachine = Any
-PASSWORD = "correct horse battery"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -24,23 +23,6 @@ WAIT_MS = 30_000
 JET = "sim:su24-2"
 #: The delivery ladder's first notice one second after sending (the server's timer runs every 5 s).
 QUICK_ESCALATION = "[delivery]\ndeadline_s = 1\nrenotify_s = 600\n"
-
-
-def _sign_in(page: "Page", server: DeskServer) -> None:
-    page.goto(f"{server.url}/desk")
-    page.fill("#sign-in-form input[name=name]", "officer")
-    page.fill("#sign-in-form input[name=password]", PASSWORD)
-    page.click("#sign-in-form button[type=submit]")
-    page.wait_for_selector("body[data-map-ready=true]", timeout=2 * WAIT_MS)
-
-
-def _wait_resynced(server: DeskServer, page: "Page") -> None:
-    for _ in range(300):
-        status = server.api("officer").get("/api/v1/status").json()
-        if (status.get("replication") or {}).get("resynced"):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"{server.url} did not resync: {status}")
 
 
 def test_incident_actions_deadlines_and_the_escalation_banner(
@@ -52,12 +34,12 @@ def test_incident_actions_deadlines_and_the_escalation_banner(
 ) -> None:
     page = desk_page
     desk_server, peer = desk_pair
-    _wait_resynced(desk_server, page)
+    desk_server.wait_resynced(page)
     peer.close()
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{peer.url}/desk/config.json", timeout=2.0)
     (desk_server.directory / "escalation.toml").write_text(QUICK_ESCALATION, encoding="utf-8")
-    _sign_in(page, desk_server)
+    desk_server.open_desk(page, live=False)
     assert page.is_hidden("#banner")
 
     donald_cook(desk_server)

@@ -5,15 +5,12 @@ request that is not to loopback fails the test."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from parley.hotline.node import load_node
 from parley.hotline.users import Role, UserStore
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
 
 #: The fixtures of tests/e2e/conftest.py (a conftest is not imported by tests).
 DeskServer = Any
@@ -32,24 +29,6 @@ KALININGRAD = [[19.0, 54.8], [19.8, 54.8], [19.8, 55.3], [19.0, 55.3], [19.0, 54
 ANSWER = "A routine training flight; the aircraft kept to international airspace."
 QUESTION = "Were the aircraft armed during the second pass?"
 RUSSIAN_TEXT = "Самолёты были без вооружения."
-
-
-def _sign_in(page: "Page", server: DeskServer, name: str = "officer") -> None:
-    page.goto(f"{server.url}/desk")
-    page.fill("#sign-in-form input[name=name]", name)
-    page.fill("#sign-in-form input[name=password]", PASSWORD)
-    page.click("#sign-in-form button[type=submit]")
-    page.wait_for_selector("body[data-map-ready=true]", timeout=2 * WAIT_MS)
-    page.wait_for_selector("#link[data-state=live]", timeout=WAIT_MS)
-
-
-def _wait_resynced(server: DeskServer, page: "Page") -> None:
-    for _ in range(300):
-        status = server.api("officer").get("/api/v1/status").json()
-        if (status.get("replication") or {}).get("resynced"):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"{server.url} did not resync: {status}")
 
 
 def _roster(now: datetime) -> tuple[str, str]:
@@ -113,9 +92,9 @@ def test_activities_roster_and_the_warnings_filter(
     roster, next_start = _roster(datetime.now(UTC))
     (nato.directory / "roster.toml").write_text(roster, encoding="utf-8")
     page = page_maker.new_page()
-    _sign_in(page, nato)
-    _wait_resynced(nato, page)
-    _wait_resynced(russia, page)
+    nato.open_desk(page)
+    nato.wait_resynced(page)
+    russia.wait_resynced(page)
 
     # ours, not yet notified and already late (10 days ahead: due 42 days before its start)
     added = nato.api("officer").post(
@@ -212,7 +191,7 @@ def test_activities_roster_and_the_warnings_filter(
 
     # a role without read-log sees neither panel, and the API refuses it the routes
     technician = page_maker.new_page()
-    _sign_in(technician, nato, "feeder")
+    nato.open_desk(technician, "feeder")
     assert technician.is_hidden("#tabs [data-tab=activities]")
     assert technician.is_hidden("#tabs [data-tab=roster]")
     assert nato.api("feeder").get("/api/v1/roster").status_code == 403
@@ -230,9 +209,9 @@ def test_reply_from_a_template_and_ask_for_clarification(
     nato, russia = desk_pair
     _add_user(russia, "liaison", Role.POLITICAL_LIAISON)
     nato_page, russia_page = page_maker.new_page(), page_maker.new_page()
-    _sign_in(nato_page, nato)
-    _sign_in(russia_page, russia)
-    _wait_resynced(nato, nato_page)
+    nato.open_desk(nato_page)
+    russia.open_desk(russia_page)
+    nato.wait_resynced(nato_page)
 
     donald_cook(nato)
     for _ in range(300):
@@ -324,7 +303,7 @@ def test_reply_from_a_template_and_ask_for_clarification(
 
     # a role that may read incidents but not send sees neither Reply nor the question
     liaison = page_maker.new_page()
-    _sign_in(liaison, russia, "liaison")
+    russia.open_desk(liaison, "liaison")
     liaison.click("#tabs [data-tab=incidents]")
     liaison.click(f"#incident-list li:has-text('{JET}')", timeout=WAIT_MS)
     liaison.wait_for_selector(received, timeout=WAIT_MS)

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 DeskServer = Any
 OffMachine = Any
 PageMaker = Any
-PASSWORD = "correct horse battery"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,15 +71,6 @@ def _push_scenario(servers: tuple[DeskServer, ...]) -> int:
     return sum(batch.height for batch in batches)
 
 
-def _sign_in(page: "Page", server: DeskServer) -> None:
-    page.goto(f"{server.url}/desk")
-    page.fill("#sign-in-form input[name=name]", "officer")
-    page.fill("#sign-in-form input[name=password]", PASSWORD)
-    page.click("#sign-in-form button[type=submit]")
-    page.wait_for_selector("body[data-map-ready=true]", timeout=WAIT_MS)
-    page.wait_for_selector("#link[data-state=live]", timeout=WAIT_MS)
-
-
 _LISTED_ENCOUNTERS = """() => [...document.querySelectorAll('#alerts li[data-kind=encounter]')]
   .filter(li => li.dataset.severity !== 'routine')
   .map(li => {
@@ -108,8 +98,8 @@ def test_the_baltic_2016_scenario_on_both_desks(
 ) -> None:
     nato, russia = desk_pair
     nato_page, russia_page = page_maker.new_page(), page_maker.new_page()
-    _sign_in(nato_page, nato)
-    _sign_in(russia_page, russia)
+    nato.open_desk(nato_page)
+    russia.open_desk(russia_page)
 
     assert _push_scenario((nato, russia)) == 43_790
     nato_page.wait_for_function(

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
 
 DeskServer = Any
 OffMachine = Any
-PASSWORD = "correct horse battery"
 WAIT_MS = 15_000
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,19 +62,11 @@ SYMBOLS_JS = """() => {
 }"""
 
 
-def _sign_in(page: "Page", server: DeskServer) -> None:
-    page.goto(f"{server.url}/desk")
-    page.fill("#sign-in-form input[name=name]", "officer")
-    page.fill("#sign-in-form input[name=password]", PASSWORD)
-    page.click("#sign-in-form button[type=submit]")
-    page.wait_for_selector("body[data-map-ready=true]", timeout=3 * WAIT_MS)
-
-
 def test_a_nato_aircraft_and_a_russian_ship_get_their_own_military_symbols(
     desk_server: DeskServer, desk_page: "Page", off_machine: OffMachine, artifacts: Path
 ) -> None:
     page = desk_page
-    _sign_in(page, desk_server)
+    desk_server.open_desk(page, live=False)
     rows = [row | {"time": TIME} for row in POSITIONS]
     answer = desk_server.api("feeder").post("/api/v1/picture/positions", json={"positions": rows})
     assert answer.status_code == 200, answer.text

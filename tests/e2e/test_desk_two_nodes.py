@@ -6,33 +6,20 @@ NATO page shows the notification acknowledged and both accounts side by side. Sc
 ``tests/e2e/artifacts/``; every request that is not to loopback fails the test."""
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Page
 
 #: The fixtures of tests/e2e/conftest.py (a conftest is not imported by tests).
 DeskServer = Any
 OffMachine = Any
 PageMaker = Any
-PASSWORD = "correct horse battery"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 WAIT_MS = 30_000
 SHIP, JET = "sim:ddg75", "sim:su24-1"
 RUSSIAN_ACCOUNT = "Scheduled training flight over neutral waters, observing all safety measures."
-
-
-def _sign_in(page: "Page", server: DeskServer) -> None:
-    page.goto(f"{server.url}/desk")
-    page.fill("#sign-in-form input[name=name]", "officer")
-    page.fill("#sign-in-form input[name=password]", PASSWORD)
-    page.click("#sign-in-form button[type=submit]")
-    page.wait_for_selector("body[data-map-ready=true]", timeout=2 * WAIT_MS)
-    page.wait_for_selector("#link[data-state=live]", timeout=WAIT_MS)
 
 
 def test_nato_notifies_the_donald_cook_incident_and_sees_russia_acknowledge_it(
@@ -44,8 +31,8 @@ def test_nato_notifies_the_donald_cook_incident_and_sees_russia_acknowledge_it(
 ) -> None:
     nato, russia = desk_pair
     nato_page, russia_page = page_maker.new_page(), page_maker.new_page()
-    _sign_in(nato_page, nato)
-    _sign_in(russia_page, russia)
+    nato.open_desk(nato_page)
+    russia.open_desk(russia_page)
 
     assert donald_cook(nato) == 345
     nato_page.wait_for_function(

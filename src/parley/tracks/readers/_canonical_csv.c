@@ -158,126 +158,6 @@ static int parse_number_slow(const uint8_t *s, int64_t n, double *out) {
     return scale(mantissa, exponent, negative, s, n, out);
 }
 
-#ifdef __SIZEOF_INT128__
-/*
- * The Eisel-Lemire idea (Lemire, "Number Parsing at a Gigabyte per Second", 2021): the decimal
- * w * 10^q is w * 5^q * 2^q, and a 128-bit 5^q makes the 64 leading bits of w * 5^q one or two
- * multiplications. For q = 0..27, 5^q shifted to fill 64 bits (low = 0: exact, 5^27 < 2^63);
- * for q = -27..-1, M = ceil(2^k / 5^-q) with k such that M lies in [2^127, 2^128). offset: the
- * power of two that turns the leading 64 bits of (w * 2^63-normalised) * (high:low) / 2^64 back
- * into the value, before the mantissa's own shift. Made by:
- *   q >= 0: v = 5**q; c = 64 - v.bit_length(); high = v << c; low = 0; offset = 64 + q - c
- *   q < 0:  d = 5**-q; k = 127 + d.bit_length(); m = -(-(2**k) // d);
- *           high, low = m >> 64, m % 2**64; offset = 128 - k + q
- */
-typedef struct {
-    uint64_t high, low;
-    int32_t offset;
-} power_of_ten;
-
-static const power_of_ten POWERS_OF_TEN[55] = {
-    {0x9E74D1B791E07E48u, 0x775EA264CF55347Eu, -89}, /* 10^-27 */
-    {0xC612062576589DDAu, 0x95364AFE032A819Eu, -86}, /* 10^-26 */
-    {0xF79687AED3EEC551u, 0x3A83DDBD83F52205u, -83}, /* 10^-25 */
-    {0x9ABE14CD44753B52u, 0xC4926A9672793543u, -79}, /* 10^-24 */
-    {0xC16D9A0095928A27u, 0x75B7053C0F178294u, -76}, /* 10^-23 */
-    {0xF1C90080BAF72CB1u, 0x5324C68B12DD6339u, -73}, /* 10^-22 */
-    {0x971DA05074DA7BEEu, 0xD3F6FC16EBCA5E04u, -69}, /* 10^-21 */
-    {0xBCE5086492111AEAu, 0x88F4BB1CA6BCF585u, -66}, /* 10^-20 */
-    {0xEC1E4A7DB69561A5u, 0x2B31E9E3D06C32E6u, -63}, /* 10^-19 */
-    {0x9392EE8E921D5D07u, 0x3AFF322E62439FD0u, -59}, /* 10^-18 */
-    {0xB877AA3236A4B449u, 0x09BEFEB9FAD487C3u, -56}, /* 10^-17 */
-    {0xE69594BEC44DE15Bu, 0x4C2EBE687989A9B4u, -53}, /* 10^-16 */
-    {0x901D7CF73AB0ACD9u, 0x0F9D37014BF60A11u, -49}, /* 10^-15 */
-    {0xB424DC35095CD80Fu, 0x538484C19EF38C95u, -46}, /* 10^-14 */
-    {0xE12E13424BB40E13u, 0x2865A5F206B06FBAu, -43}, /* 10^-13 */
-    {0x8CBCCC096F5088CBu, 0xF93F87B7442E45D4u, -39}, /* 10^-12 */
-    {0xAFEBFF0BCB24AAFEu, 0xF78F69A51539D749u, -36}, /* 10^-11 */
-    {0xDBE6FECEBDEDD5BEu, 0xB573440E5A884D1Cu, -33}, /* 10^-10 */
-    {0x89705F4136B4A597u, 0x31680A88F8953031u, -29}, /* 10^-9 */
-    {0xABCC77118461CEFCu, 0xFDC20D2B36BA7C3Eu, -26}, /* 10^-8 */
-    {0xD6BF94D5E57A42BCu, 0x3D32907604691B4Du, -23}, /* 10^-7 */
-    {0x8637BD05AF6C69B5u, 0xA63F9A49C2C1B110u, -19}, /* 10^-6 */
-    {0xA7C5AC471B478423u, 0x0FCF80DC33721D54u, -16}, /* 10^-5 */
-    {0xD1B71758E219652Bu, 0xD3C36113404EA4A9u, -13}, /* 10^-4 */
-    {0x83126E978D4FDF3Bu, 0x645A1CAC083126EAu, -9}, /* 10^-3 */
-    {0xA3D70A3D70A3D70Au, 0x3D70A3D70A3D70A4u, -6}, /* 10^-2 */
-    {0xCCCCCCCCCCCCCCCCu, 0xCCCCCCCCCCCCCCCDu, -3}, /* 10^-1 */
-    {0x8000000000000000u, 0x0000000000000000u, 1}, /* 10^0 */
-    {0xA000000000000000u, 0x0000000000000000u, 4}, /* 10^1 */
-    {0xC800000000000000u, 0x0000000000000000u, 7}, /* 10^2 */
-    {0xFA00000000000000u, 0x0000000000000000u, 10}, /* 10^3 */
-    {0x9C40000000000000u, 0x0000000000000000u, 14}, /* 10^4 */
-    {0xC350000000000000u, 0x0000000000000000u, 17}, /* 10^5 */
-    {0xF424000000000000u, 0x0000000000000000u, 20}, /* 10^6 */
-    {0x9896800000000000u, 0x0000000000000000u, 24}, /* 10^7 */
-    {0xBEBC200000000000u, 0x0000000000000000u, 27}, /* 10^8 */
-    {0xEE6B280000000000u, 0x0000000000000000u, 30}, /* 10^9 */
-    {0x9502F90000000000u, 0x0000000000000000u, 34}, /* 10^10 */
-    {0xBA43B74000000000u, 0x0000000000000000u, 37}, /* 10^11 */
-    {0xE8D4A51000000000u, 0x0000000000000000u, 40}, /* 10^12 */
-    {0x9184E72A00000000u, 0x0000000000000000u, 44}, /* 10^13 */
-    {0xB5E620F480000000u, 0x0000000000000000u, 47}, /* 10^14 */
-    {0xE35FA931A0000000u, 0x0000000000000000u, 50}, /* 10^15 */
-    {0x8E1BC9BF04000000u, 0x0000000000000000u, 54}, /* 10^16 */
-    {0xB1A2BC2EC5000000u, 0x0000000000000000u, 57}, /* 10^17 */
-    {0xDE0B6B3A76400000u, 0x0000000000000000u, 60}, /* 10^18 */
-    {0x8AC7230489E80000u, 0x0000000000000000u, 64}, /* 10^19 */
-    {0xAD78EBC5AC620000u, 0x0000000000000000u, 67}, /* 10^20 */
-    {0xD8D726B7177A8000u, 0x0000000000000000u, 70}, /* 10^21 */
-    {0x878678326EAC9000u, 0x0000000000000000u, 74}, /* 10^22 */
-    {0xA968163F0A57B400u, 0x0000000000000000u, 77}, /* 10^23 */
-    {0xD3C21BCECCEDA100u, 0x0000000000000000u, 80}, /* 10^24 */
-    {0x84595161401484A0u, 0x0000000000000000u, 84}, /* 10^25 */
-    {0xA56FA5B99019A5C8u, 0x0000000000000000u, 87}, /* 10^26 */
-    {0xCECB8F27F4200F3Au, 0x0000000000000000u, 90}, /* 10^27 */
-};
-
-/*
- * The double nearest to (high + below / 2^64) * 2^e, ties to even; high has its leading bit at 63
- * or 62. When the value is only known to within one unit of `below` (approximate), the rounding is
- * in doubt only if the bits under the double's mantissa are exactly one half: then returns 0.
- */
-static inline int round_top(uint64_t high, uint64_t below, int e, int approximate, int negative,
-                            double *out) {
-    int extra = 63 - __builtin_clzll(high) - 52; /* 11 or 10 bits below the mantissa */
-    uint64_t m = high >> extra;
-    uint64_t half = 1ull << (extra - 1);
-    uint64_t rest = high & ((half << 1) - 1);
-    if (rest > half || (rest == half && below)) {
-        m++;
-    } else if (rest == half) {
-        if (approximate) return 0;
-        m += m & 1;
-    }
-    if (m >> 53) { /* rounded up to the next power of two */
-        m >>= 1;
-        extra++;
-    }
-    /* m in [2^52, 2^53); |value| between 1e-27 and 1e47: always a normal double */
-    uint64_t bits = ((uint64_t)(e + extra + 52 + 1023) << 52) | (m & ((1ull << 52) - 1)) |
-                    ((uint64_t)negative << 63);
-    memcpy(out, &bits, sizeof(bits));
-    return 1;
-}
-
-/*
- * mantissa (> 0) * 10^exponent, |exponent| <= 27. For exponent >= 0 the product is exact. For
- * exponent < 0 the product with the rounded-up reciprocal exceeds the true one by less than the
- * (normalised) mantissa < 2^64, so the 128 bits kept are within one unit of the truth: ambiguous
- * only at an exact half, which returns 0 (the caller then takes the exact slow path).
- */
-static inline int scale_wide(uint64_t mantissa, int exponent, int negative, double *out) {
-    const power_of_ten *p = &POWERS_OF_TEN[exponent + 27];
-    int lz = __builtin_clzll(mantissa);
-    uint64_t w = mantissa << lz;
-    unsigned __int128 x =
-        (unsigned __int128)w * p->high + (((unsigned __int128)w * p->low) >> 64);
-    return round_top((uint64_t)(x >> 64), (uint64_t)x, p->offset - lz, exponent < 0, negative,
-                     out);
-}
-#endif
-
 /* mantissa * 10^exponent to the nearest double (see parse_number_slow); s, n: the text. */
 static inline int scale(uint64_t mantissa, int exponent, int negative, const uint8_t *s, int64_t n,
                         double *out) {
@@ -293,10 +173,6 @@ static inline int scale(uint64_t mantissa, int exponent, int negative, const uin
         *out = negative ? -y : y;
         return 1;
     }
-#ifdef __SIZEOF_INT128__
-    /* two multiplications instead of an extended-precision division; undecided only at a half */
-    if (scale_wide(mantissa, exponent, negative, out)) return 1;
-#endif
     long double exact = (long double)mantissa;
     long double y = exponent < 0 ? exact / POW10[-exponent] : exact * POW10[exponent];
     double d = (double)y;
@@ -403,16 +279,6 @@ static int days_in_month(int y, int m) {
     return days[m - 1];
 }
 
-static inline int same_date(const uint8_t *a, const uint8_t *b) {
-    uint64_t x, y;
-    uint16_t u, v;
-    memcpy(&x, a, 8);
-    memcpy(&y, b, 8);
-    memcpy(&u, a + 8, 2);
-    memcpy(&v, b + 8, 2);
-    return x == y && u == v;
-}
-
 /* YYYY-MM-DD[T ]HH:MM:SS[.f{1,9}][Z|+00:00], UTC, to microseconds (the fraction truncated). */
 static int parse_iso(const uint8_t *s, int64_t n, int64_t *out) {
     if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' ||
@@ -422,7 +288,7 @@ static int parse_iso(const uint8_t *s, int64_t n, int64_t *out) {
     static __thread uint8_t last_date[10];
     static __thread int64_t last_days = INT64_MIN;
     int64_t days;
-    if (last_days != INT64_MIN && same_date(s, last_date)) {
+    if (last_days != INT64_MIN && memcmp(s, last_date, 10) == 0) {
         days = last_days;
     } else {
         int c1, c2, month, day;
