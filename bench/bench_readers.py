@@ -21,6 +21,11 @@ The canonical CSV readers side by side (the Polars reader and the compiled parse
 process; needs no shared data)::
 
     POLARS_MAX_THREADS=1 taskset -c 0 .venv/bin/python bench/bench_readers.py --compare-csv 1000000
+
+The first read of a file in a fresh process (what ``parley tracks info``/``convert`` do), each
+process reading the file twice, the compiled parser and the Polars reader alternately::
+
+    POLARS_MAX_THREADS=1 taskset -c 0 .venv/bin/python bench/bench_readers.py --first-read 1000000
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
+import statistics
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -162,8 +170,6 @@ def table_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 def _with_parser(compiled: bool, work: Any) -> Any:
     """``work`` run with the compiled CSV parser switched on or off."""
-    import os
-
     previous = os.environ.get(fastcsv.DISABLE_VARIABLE)
     os.environ[fastcsv.DISABLE_VARIABLE] = "0" if compiled else "1"
     try:
@@ -177,8 +183,6 @@ def _with_parser(compiled: bool, work: Any) -> Any:
 
 def compare_csv(rows: int, workdir: Path, repeats: int) -> None:
     """The Polars reader and the compiled parser on one synthetic canonical CSV, alternately."""
-    import os
-
     if not fastcsv.available():
         raise SystemExit("the compiled parser is not built: .venv/bin/pip install -e . --no-deps")
     info = benchlib.machine()
@@ -228,6 +232,85 @@ def compare_csv(rows: int, workdir: Path, repeats: int) -> None:
     print(f"\nreader CPU ratio polars/compiled: {ratio:.2f}x (best of {repeats}, alternating)")
 
 
+# One fresh process: the imports, then the same file read twice; CPU time, page faults.
+FIRST_READ_CHILD = """
+import json, resource, sys, time
+started = time.process_time()
+from pathlib import Path
+from parley.tracks.readers import fastcsv
+from parley.tracks.readers.canonical import read_canonical_csv
+imported = time.process_time() - started
+reads = []
+for _ in range(2):
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    cpu, wall = time.process_time(), time.perf_counter()
+    raw = read_canonical_csv(Path(sys.argv[1]))
+    reads.append({
+        "cpu_s": time.process_time() - cpu,
+        "wall_s": time.perf_counter() - wall,
+        "faults": resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults,
+        "rows": raw.frame.height,
+    })
+    del raw
+print(json.dumps({"import_cpu_s": imported, "compiled": fastcsv.available(), "reads": reads}))
+"""
+
+
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
+
+
+def first_read(rows: int, workdir: Path, processes: int) -> None:
+    """The first and second read of a synthetic canonical CSV in fresh processes."""
+    info = benchlib.machine()
+    benchlib.print_machine(info)
+    path = workdir / f"synthetic-{rows}-canonical.csv"
+    if not path.exists():
+        write_table(synthetic.generate(rows), path)
+    print(f"  {path.name}: {path.stat().st_size / 1e6:.1f} MB")
+    print(f"  load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    runs: dict[str, list[dict[str, Any]]] = {"compiled": [], "polars": []}
+    for _ in range(processes):
+        for name in ("compiled", "polars"):  # alternately: both see the same load
+            env = {**os.environ, fastcsv.DISABLE_VARIABLE: "0" if name == "compiled" else "1"}
+            command = [*benchlib.python_command(), "-c", FIRST_READ_CHILD, str(path)]
+            done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"the {name} child failed: {done.stderr.strip()[-500:]}")
+            result = json.loads(done.stdout)
+            if result["compiled"] != (name == "compiled"):
+                raise SystemExit(f"the {name} child did not use the parser asked for")
+            runs[name].append(result)
+    print(f"  load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    body = []
+    for name, results in runs.items():
+        first = [r["reads"][0]["cpu_s"] for r in results]
+        second = [r["reads"][1]["cpu_s"] for r in results]
+        body.append(
+            [
+                name,
+                _spread(first),
+                f"{rate(rows, min(first))}, {rate(rows, statistics.median(first))}",
+                _spread(second),
+                f"{rate(rows, min(second))}, {rate(rows, statistics.median(second))}",
+                f"{statistics.median(r['reads'][0]['faults'] for r in results):,.0f} / "
+                f"{statistics.median(r['reads'][1]['faults'] for r in results):,.0f}",
+                f"{statistics.median(r['import_cpu_s'] for r in results):.3f}",
+            ]
+        )
+    header = [
+        "reader",
+        "first read CPU s (min / median / max)",
+        "first read positions/CPU-s (best, median)",
+        "second read CPU s (min / median / max)",
+        "second read positions/CPU-s (best, median)",
+        "page faults (first / second, median)",
+        "imports CPU s (median)",
+    ]
+    print("\n" + markdown_table(header, body))
+    print(f"\n{processes} fresh processes per reader, alternately; CPU time of the read call alone")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -238,7 +321,18 @@ def main() -> None:
         metavar="ROWS",
         help="only compare the two canonical CSV readers on a synthetic file of ROWS rows",
     )
+    parser.add_argument(
+        "--first-read",
+        type=int,
+        metavar="ROWS",
+        help="only time the first and second read of a synthetic canonical CSV of ROWS rows, "
+        "each in fresh processes (--repeats of them per reader)",
+    )
     args = parser.parse_args()
+    if args.first_read:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        first_read(args.first_read, args.workdir, args.repeats)
+        return
     if args.compare_csv:
         args.workdir.mkdir(parents=True, exist_ok=True)
         compare_csv(args.compare_csv, args.workdir, args.repeats)

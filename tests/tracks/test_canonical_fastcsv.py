@@ -6,6 +6,8 @@ import logging
 import math
 import random
 import struct
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -347,3 +349,52 @@ def test_decimals_are_read_as_python_float_reads_them(source: str) -> None:
     expected = _bits([float(t) for t in texts])
     assert _bits(fast.frame["lat"].to_list()) == expected
     assert _bits(fast.frame["lon"].to_list()) == expected
+
+
+def _rows_of_ascii(count: int) -> bytes:
+    return b"".join(
+        f"2024-03-01T00:00:{i % 60:02d}Z,icao:{i:06x},,air,{i / 7!r},{-i / 3!r}\n".encode()
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("where", ["first row", "after 100 kB"])
+def test_utf8_is_checked_past_a_long_ascii_start(where: str) -> None:
+    # the newline count notes where the bytes stop being ASCII; the parse checks from there
+    header = b"time,track,side,domain,lat,lon,callsign\n"
+    plain = _rows_of_ascii(2000 if where == "after 100 kB" else 0)
+    good = "2024-03-01T00:00:00Z,mmsi:1,,sea,1.5,2.5,SJÖFRÖKEN ✓\n".encode()
+    fast, slow = both(header + plain + good + plain)
+    assert fast is not None
+    assert_same(fast, slow)
+    assert "SJÖFRÖKEN ✓" in fast.frame["callsign"].to_list()
+    bad = header + plain + b"2024-03-01T00:00:00Z,mmsi:1,,sea,1.5,2.5,\xff\n" + plain
+    assert fastcsv.decode(bad, Path("t.csv"), canonical._header(Path("t.csv"), bad)) is None
+
+
+def test_large_buffers_are_zeroed_and_huge_page_aligned() -> None:
+    size = 5 * 2**20 + 123
+    buffer = fastcsv._zeroed(size)
+    assert buffer.size == size
+    assert not buffer.any()
+    assert buffer.ctypes.data % (2 * 2**20) == 0
+    small = fastcsv._zeroed(10)
+    assert small.size == 10
+    assert not small.any()
+
+
+def test_reading_does_not_load_pyarrow_compute(tmp_path: Path) -> None:
+    # Polars' pyarrow route imports pyarrow.compute (about 80 ms once per process); the parser's
+    # columns go through the Arrow PyCapsule interface instead
+    path = tmp_path / "t.csv"
+    path.write_bytes(HEADER.encode() + b"\n" + b"2016-04-14T10:00:00Z,icao:1,,air,1,2,,,,,,,,\n")
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from parley.tracks.readers import fastcsv\n"
+        "from parley.tracks.readers.canonical import read_canonical_csv\n"
+        f"raw = read_canonical_csv(Path({str(path)!r}))\n"
+        "assert fastcsv.available() and raw.frame.height == 1 and raw.frame['lat'][0] == 1.0\n"
+        "print('pyarrow.compute' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -11,6 +11,7 @@ The library is built at install time by ``hatch_build.py``; without it (or with
 ``PARLEY_NO_FASTCSV=1`` in the environment) :func:`available` is false.
 """
 
+import contextlib
 import ctypes
 import logging
 import mmap
@@ -37,6 +38,8 @@ TEXT: Final = ("track", "side", "domain", "transponder", "callsign", "type", "so
 
 _KIND_SKIP, _KIND_TIME, _KIND_FLOAT, _KIND_STRING = 0, 1, 2, 3
 _HARD_IN_SCRATCH = 1
+_HUGE_PAGE: Final = 2 << 20
+_MADV_HUGEPAGE: Final[int | None] = getattr(mmap, "MADV_HUGEPAGE", None)
 #: String views address their bytes with 32-bit offsets.
 _MAX_BYTES = 2**31 - 1
 _STATUS_TEXT = {
@@ -66,6 +69,7 @@ class _Result(ctypes.Structure):
 class _Library:
     parse: "ctypes._NamedFuncPointer"
     count_newlines: "ctypes._NamedFuncPointer"
+    fill_lines: "ctypes._NamedFuncPointer"
 
 
 def _load() -> _Library | None:
@@ -93,12 +97,16 @@ def _load() -> _Library | None:
         ctypes.c_int64,
         ctypes.c_void_p,
         ctypes.c_int64,
+        ctypes.c_int64,
         ctypes.POINTER(_Result),
     ]
     count = library.parley_count_newlines
     count.restype = ctypes.c_int64
-    count.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
-    return _Library(function, count)
+    count.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p]
+    fill = library.parley_fill_lines
+    fill.restype = None
+    fill.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64]
+    return _Library(function, count, fill)
 
 
 _LIBRARY = _load()
@@ -134,21 +142,79 @@ def _kind(name: str) -> int:
     return _KIND_SKIP
 
 
-def _new_column(name: str, kind: int, capacity: int) -> _Column:
-    dtype = {_KIND_TIME: np.int64, _KIND_FLOAT: np.float64, _KIND_STRING: np.uint8}[kind]
-    size = capacity * 16 if kind == _KIND_STRING else capacity
-    validity = np.zeros((capacity + 7) // 8, dtype=np.uint8)
-    # zeroed (untouched pages until written): the parser writes only the values that are there
-    return _Column(name, kind, np.zeros(size, dtype=dtype), validity)
+def _zeroed(size: int) -> npt.NDArray[np.uint8]:
+    """``size`` zero bytes, on transparent huge pages when the buffer is large enough.
+
+    The parser fills fresh memory, and the first write to each page of it is a page fault in
+    which the kernel supplies a zeroed page: with 4 KiB pages that is 256 faults a MiB, a large
+    part of the cost of a first read in a fresh process. A 2 MiB-aligned anonymous mapping
+    advised MADV_HUGEPAGE takes one fault per 2 MiB. The advised span is rounded up to whole huge
+    pages (at most 2 MiB more resident memory per buffer). Without that advice (not Linux, or huge
+    pages switched off) the buffer is a plain zeroed array or plain pages.
+    """
+    if size < _HUGE_PAGE or _MADV_HUGEPAGE is None:
+        return np.zeros(max(size, 1), dtype=np.uint8)
+    span = -(-size // _HUGE_PAGE) * _HUGE_PAGE
+    # private anonymous memory: zero-filled, freed with the array (a shared mapping would be
+    # shmem, which takes no huge pages by default)
+    mapping = mmap.mmap(-1, span + _HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    whole = np.frombuffer(mapping, dtype=np.uint8)
+    offset = -whole.ctypes.data % _HUGE_PAGE
+    with contextlib.suppress(OSError):  # huge pages switched off in this kernel: plain pages do
+        mapping.madvise(_MADV_HUGEPAGE, offset, span)
+    return whole[offset : offset + size]
 
 
-def _arrow(column: _Column, rows: int, strings: pa.Buffer) -> pa.Array:
+class _Columns:
+    """The output buffers of one parse: values per column, and one block of validity bitmaps."""
+
+    def __init__(self, names: list[str], kinds: npt.NDArray[np.int32], capacity: int) -> None:
+        wanted = [(i, name, int(kinds[i])) for i, name in enumerate(names) if kinds[i]]
+        # bitmaps 64-byte aligned, as Arrow prefers; one block: they are small
+        stride = -(-((capacity + 7) // 8) // 64) * 64
+        bitmaps = _zeroed(stride * max(len(wanted), 1))
+        self.by_field: dict[int, _Column] = {}
+        for slot, (i, name, kind) in enumerate(wanted):
+            width = 16 if kind == _KIND_STRING else 8
+            dtype = {_KIND_TIME: np.int64, _KIND_FLOAT: np.float64, _KIND_STRING: np.uint8}[kind]
+            # zeroed: the parser writes only the values that are there (nulls stay untouched)
+            values = _zeroed(capacity * width).view(dtype)
+            validity = bitmaps[slot * stride : slot * stride + stride]
+            self.by_field[i] = _Column(name, kind, values, validity)
+
+
+class _ArrowArray:
+    """An Arrow array seen only through the Arrow PyCapsule interface.
+
+    Polars reads a pyarrow array through code that imports pyarrow.compute (about 80 ms, once
+    per process); through the capsule it takes the same buffers without a copy and without it.
+    """
+
+    def __init__(self, array: pa.Array) -> None:
+        self._array = array
+
+    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]:
+        schema, array = self._array.__arrow_c_array__(requested_schema)
+        return schema, array
+
+
+def _series(column: _Column, rows: int, strings: pa.Buffer) -> pl.Series:
     validity = pa.py_buffer(column.validity)
     values = pa.py_buffer(column.values)
     if column.kind == _KIND_STRING:
-        return pa.Array.from_buffers(pa.string_view(), rows, [validity, values, strings])
-    arrow_type = pa.timestamp("us", "UTC") if column.kind == _KIND_TIME else pa.float64()
-    return pa.Array.from_buffers(arrow_type, rows, [validity, values])
+        array = pa.Array.from_buffers(pa.string_view(), rows, [validity, values, strings])
+    else:
+        arrow_type = pa.timestamp("us", "UTC") if column.kind == _KIND_TIME else pa.float64()
+        array = pa.Array.from_buffers(arrow_type, rows, [validity, values])
+    return pl.Series(_ArrowArray(array)).alias(column.name)
+
+
+def _line_numbers(library: _Library, rows: int) -> pl.Series:
+    """2, 3, … (the header is line 1), written into fresh huge-page memory like the columns."""
+    lines = _zeroed(rows * 8)
+    library.fill_lines(lines.ctypes.data, rows, 2)
+    array = pa.Array.from_buffers(pa.int64(), rows, [None, pa.py_buffer(lines)])
+    return pl.Series(_ArrowArray(array)).alias(LINE_COLUMN)
 
 
 def _body_start(data: bytes | mmap.mmap) -> int:
@@ -231,19 +297,16 @@ def decode(data: bytes | mmap.mmap, path: Path, header: list[str]) -> RawRead | 
         log.debug("canonical CSV %s: header left to the Polars reader", path)
         return None
     address = np.frombuffer(data, dtype=np.uint8).ctypes.data
-    capacity = _LIBRARY.count_newlines(address, start, len(data)) + 1
+    ascii_until = ctypes.c_int64(start)
+    capacity = _LIBRARY.count_newlines(address, start, len(data), ctypes.byref(ascii_until)) + 1
     kinds = np.array([_kind(name) for name in names], dtype=np.int32)
-    columns = {
-        i: _new_column(name, int(kinds[i]), capacity)
-        for i, name in enumerate(names)
-        if kinds[i] != _KIND_SKIP
-    }
+    columns = _Columns(names, kinds, capacity).by_field
     values = (ctypes.c_void_p * len(names))()
     validity = (ctypes.c_void_p * len(names))()
     for i, column in columns.items():
         values[i] = column.values.ctypes.data
         validity[i] = column.validity.ctypes.data
-    strings = np.empty(max(len(data) - start, 1), dtype=np.uint8)
+    strings = _zeroed(len(data) - start)  # only long strings are written: mostly never touched
     hard_capacity = max(4096, capacity // 8)
     hard = np.empty((hard_capacity, 5), dtype=np.int64)
     result = _Result()
@@ -260,6 +323,7 @@ def decode(data: bytes | mmap.mmap, path: Path, header: list[str]) -> RawRead | 
         strings.size,
         hard.ctypes.data,
         hard_capacity,
+        ascii_until.value,
         ctypes.byref(result),
     )
     if status:
@@ -272,9 +336,7 @@ def decode(data: bytes | mmap.mmap, path: Path, header: list[str]) -> RawRead | 
         return None
     rows = int(result.rows)
     string_buffer = pa.py_buffer(strings[: max(int(result.scratch_used), 1)])
-    frame = pl.DataFrame(
-        [pl.Series(c.name, _arrow(c, rows, string_buffer)) for c in columns.values()]
-    )
+    frame = pl.DataFrame([_series(c, rows, string_buffer) for c in columns.values()])
     cells = _hard_cells(data, strings, hard[: int(result.hard)], names)
     failed: list[_HardCell] = []
     if cells:
@@ -284,7 +346,7 @@ def decode(data: bytes | mmap.mmap, path: Path, header: list[str]) -> RawRead | 
         frame = frame.with_columns(
             pl.col(name).str.strip_chars().replace("", None) for name in TEXT if name in frame
         )
-    frame = frame.with_columns(pl.int_range(2, rows + 2, dtype=pl.Int64).alias(LINE_COLUMN))
+    frame = frame.with_columns(_line_numbers(_LIBRARY, rows))
     if failed:
         bad = pl.Series(sorted({cell.row for cell in failed}), dtype=pl.Int64)
         frame = frame.filter(~pl.int_range(0, rows, dtype=pl.Int64).is_in(bad.implode()))
