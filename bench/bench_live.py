@@ -28,6 +28,7 @@ Targets (issue 6): per-second processing p99 <= 200 ms, latency p99 <= 1 s, head
 
     .venv/bin/python bench/bench_live.py                    # about 3 minutes
     .venv/bin/python bench/bench_live.py --tracks 5000 --seconds 30
+    .venv/bin/python bench/bench_live.py --round-slices 5   # detection rounds in 5 slices
 """
 
 from __future__ import annotations
@@ -160,10 +161,14 @@ def batches(f: Fleet, seconds: int, tick: float) -> list[tuple[float, pl.DataFra
     return out
 
 
-def run(tracks: int, seconds: int, tick: float, seed: int) -> dict[str, object]:
+def run(
+    tracks: int, seconds: int, tick: float, seed: int, round_slices: int = 1
+) -> dict[str, object]:
     f = fleet(tracks, seed)
     prepared = batches(f, seconds, tick)
-    detector = LiveDetector(capacity=tracks + 16)
+    # (round_slices only when asked: an older tree run side by side does not have it)
+    slicing = {"round_slices": round_slices} if round_slices != 1 else {}
+    detector = LiveDetector(capacity=tracks + 16, **slicing)
     per_tick_wall, per_tick_cpu, latencies = [], [], []
     finished = 0.0
     first_warning: float | None = None
@@ -209,10 +214,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=150)
     parser.add_argument("--tick", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument(
+        "--round-slices",
+        type=int,
+        default=1,
+        help="re-detect the watched pairs in this many slices (LiveDetector(round_slices=))",
+    )
     args = parser.parse_args()
     print_machine(machine())
     t0 = time.perf_counter()
-    result = run(args.tracks, args.seconds, args.tick, args.seed)
+    result = run(args.tracks, args.seconds, args.tick, args.seed, args.round_slices)
     print(f"(whole run {time.perf_counter() - t0:.0f} s including traffic generation)")
     w, c, lat = result["second_wall_ms"], result["second_cpu_ms"], result["latency_s"]
     lead = result["head_on_lead_s"]

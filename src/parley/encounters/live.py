@@ -97,6 +97,8 @@ class _Watch:
 
     since_us: int
     last_near_us: int
+    #: which slice of the detection rounds re-detects this pair (``round_slices``)
+    cohort: int = 0
     last_detect_us: int = -1
     closed_until_s: float = -np.inf
     #: live id -> (start, end) in seconds since the origin, and the record last published
@@ -113,7 +115,10 @@ class LiveDetector:
     """Incremental detector: :meth:`feed` batches of canonical rows, get :class:`LiveEvent` s.
 
     ``update_interval_s``: data seconds between re-detections of a watched pair (open
-    encounters are updated at most that often). ``lateness_s``: how late a report may arrive
+    encounters are updated at most that often). ``round_slices``: the watched pairs are
+    re-detected in that many slices, one every ``update_interval_s / round_slices`` (each pair
+    still every ``update_interval_s``), so that no single batch carries the whole round.
+    ``lateness_s``: how late a report may arrive
     and still count for encounters. ``origin``: the start of the 60 s time slices (by default
     the first report fed); a whole-file ``detect`` uses its first report, so feeding a file from
     its start gives identical encounters.
@@ -127,9 +132,13 @@ class LiveDetector:
         lateness_s: float = 0.0,
         origin: datetime | None = None,
         capacity: int = 1024,
+        round_slices: int = 1,
     ) -> None:
         self.policy = policy or Policy()
         self.update_interval_s = update_interval_s
+        self.round_slices = max(1, round_slices)
+        self._next_cohort = 0  # new watches are dealt to the slices in turn
+        self._slice = 0  # the slice the next round re-detects
         self.lateness_s = lateness_s
         self.origin = origin
         self.state = TrackState(capacity)
@@ -333,7 +342,10 @@ class LiveDetector:
                 for track, slot in ((ids[si], si), (ids[sj], sj)):
                     if track not in self._recorded:
                         new_tracks[track] = slot
-                self._watches[key] = _Watch(since_us=since_us, last_near_us=self.now_us)
+                self._watches[key] = _Watch(
+                    since_us=since_us, last_near_us=self.now_us, cohort=self._next_cohort
+                )
+                self._next_cohort = (self._next_cohort + 1) % self.round_slices
             else:
                 watch.last_near_us = self.now_us
         if new_tracks:
@@ -353,15 +365,26 @@ class LiveDetector:
             self._history.append(batch.filter(pl.col("track").is_in(list(new_tracks))))
 
     def _detect_due(self, final: bool) -> list[LiveEvent]:
-        """Re-detect the watched pairs due (all of them when ``final``) with the batch detector."""
-        interval_us = self.update_interval_s * 1e6
+        """Re-detect the watched pairs due (all of them when ``final``) with the batch detector:
+        one slice of them every ``update_interval_s / round_slices``."""
+        interval_us = self.update_interval_s * 1e6 / self.round_slices
         if not final and self.now_us - self._last_round_us < interval_us:
             return []
         self._last_round_us = self.now_us
-        due = set(self._watches)
+        if final or self.round_slices == 1:
+            due = set(self._watches)
+        else:
+            due = {key for key, w in self._watches.items() if w.cohort == self._slice}
+            self._slice = (self._slice + 1) % self.round_slices
         if not due:
             return []
         table = pl.concat(self._history, how="vertical") if self._history else pl.DataFrame()
+        if len(due) < len(self._watches) and table.height:
+            # a pair's encounters depend on its two tracks' reports only
+            tracks = sorted({track for key in due for track in key})
+            table = table.filter(
+                pl.col("track").is_in(pl.Series(tracks, dtype=pl.String).implode())
+            )
         self._round_table = table
         detection = (
             detect(table, self.policy, origin=self.origin)

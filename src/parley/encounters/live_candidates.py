@@ -122,9 +122,9 @@ def find_candidates(
     A pair with an aircraft is near when the boxes of where both tracks were and may go within
     the air look-ahead (60 s) come within the air volume's radius; a pair of ships, with the
     ships' look-ahead (20 min) and the sea volume's radius. One grid finds both: each track is
-    filed with its widest box (a ship's 20-minute projection holds its 60-second one), searched
-    with the larger radius, and the pairs found are then held to their own set's boxes and
-    radius, which gives exactly each set's pairs.
+    filed with its widest box (a ship's 20-minute projection holds its 60-second one), two ships
+    are searched with the sea radius and every other pair with the air one, and the pairs found
+    are then held to their own set's boxes, which gives exactly each set's pairs.
 
     Only pairs with an ``active`` track (one that reported in the batch) are looked at: the
     others have no new segment and no new velocity since they were last looked at.
@@ -145,9 +145,10 @@ def find_candidates(
         for k, (air, sea) in enumerate(zip(air_boxes, sea_boxes, strict=True))
     ]
     lat_lo, lat_hi, lon_lo, lon_hi = widest
-    i, j = grid_pairs(
-        lat_lo, lat_hi, lon_lo, lon_hi, code, groups.eligible, max(air_radius, sea_radius), active
-    )
+    # two ships are held to the sea radius, every other pair to the air one
+    ships = ~groups.air
+    radii = np.where(ships[:, None] & ships[None, :], sea_radius, air_radius)
+    i, j = grid_pairs(lat_lo, lat_hi, lon_lo, lon_hi, code, groups.eligible, radii, active)
     ships_only = ~is_air[i] & ~is_air[j]
     sets = []
     for sea_sea, boxes, radius in ((False, air_boxes, air_radius), (True, sea_boxes, sea_radius)):

@@ -14,6 +14,8 @@ from parley.tracks.geo import METRES_PER_DEGREE
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+#: key offsets of the strips below and above a box's own (strip number × 1000, see grid_pairs)
+_STRIP_STEPS = np.array([-1000.0, 0.0, 1000.0])
 
 
 def _ranges(starts: IntArray, counts: IntArray) -> tuple[IntArray, IntArray]:
@@ -51,14 +53,15 @@ def grid_pairs(
     lon_hi: FloatArray,
     group: IntArray,
     eligible: BoolArray,
-    radius_m: float,
+    radius_m: float | FloatArray,
     active: BoolArray | None = None,
 ) -> tuple[IntArray, IntArray]:
     """Index pairs (i < j) of boxes of eligible groups closer than ``radius_m``.
 
     ``group`` is each box's group (negative: left out); ``eligible[g, h]`` says whether group g
-    is examined against group h (symmetric, never g against itself). With ``active``, only
-    pairs holding at least one active box are returned. Each box is filed in the
+    is examined against group h (symmetric, never g against itself). ``radius_m`` is one
+    distance, or one per pair of groups (a symmetric matrix like ``eligible``). With
+    ``active``, only pairs holding at least one active box are returned. Each box is filed in the
     cell of its centre, the cells being as large as the largest box plus the radius, so two
     boxes that can be that close sit in neighbouring cells; each examined pair of groups is then
     joined cell by cell (a sorted search per neighbour), never all against all. Longitudes are
@@ -73,17 +76,21 @@ def grid_pairs(
     in_combo = np.zeros(int(group.max()) + 1, dtype=bool)
     in_combo[np.array(combos).ravel()] = True
     involved = filed & in_combo[np.where(filed, group, 0)]
-    radius_deg = radius_m / METRES_PER_DEGREE
-    strip_deg = float((lat_hi - lat_lo)[involved].max()) + radius_deg
+    groups = int(group.max()) + 1
+    radius = np.asarray(radius_m, dtype=np.float64)
+    if radius.ndim == 0:
+        radius = np.full((groups, groups), float(radius))
+    largest = max(float(radius[g, h]) for g, h in combos)
+    strip_deg = float((lat_hi - lat_lo)[involved].max()) + largest / METRES_PER_DEGREE
     width = lon_hi - lon_lo
-    widest = float(width[involved].max())
     strip = np.floor((lat_lo + lat_hi) / 2.0 / strip_deg)
     # within a strip, boxes sorted by the longitude of their centre
     key = strip * 1000.0 + (lon_lo + lon_hi) / 2.0 + 540.0
     poleward = np.minimum(
         np.maximum(np.abs(lat_lo), np.abs(lat_hi)) + strip_deg, MAX_COS_LATITUDE_DEG
     )
-    reach = (width + widest) / 2.0 + radius_deg / np.cos(np.radians(poleward))
+    # degrees of longitude per metre east at the box's poleward edge (plus a strip)
+    lon_per_m = 1.0 / (METRES_PER_DEGREE * np.cos(np.radians(poleward)))
     querying = np.ones(group.size, dtype=bool) if active is None else active
     pairs = combos if active is None else combos + [(h, g) for g, h in combos]
     # the involved boxes sorted by group, then by key: each group is one sorted block
@@ -93,26 +100,35 @@ def grid_pairs(
     sorted_key = key[order]
     every_group = np.arange(int(group.max()) + 2)
     bounds = np.searchsorted(group[order], every_group)
+    # the widest box of each group: a box's search reaches half of it beyond its own half
+    widest = np.array(
+        [width[order[bounds[g] : bounds[g + 1]]].max(initial=0.0) for g in range(groups)]
+    )
     queries = order[querying[order]]
     query_bounds = np.searchsorted(group[queries], every_group)
     firsts, seconds = [], []
     for g, h in pairs:
         left = queries[query_bounds[g] : query_bounds[g + 1]]
         right, right_keys = order[bounds[h] : bounds[h + 1]], sorted_key[bounds[h] : bounds[h + 1]]
-        left_key, left_reach = key[left], reach[left]
-        for step in (-1000.0, 0.0, 1000.0):
-            centre = left_key + step
-            lo = np.searchsorted(right_keys, centre - left_reach, side="left")
-            hi = np.searchsorted(right_keys, centre + left_reach, side="right")
-            owner, rows = _ranges(lo, hi - lo)
-            firsts.append(left[owner])
-            seconds.append(right[rows])
+        if left.size == 0 or right.size == 0:
+            continue
+        left_reach = (width[left] + widest[h]) / 2.0 + radius[g, h] * lon_per_m[left]
+        # the strip below, the box's own and the one above, in one search
+        centre = (key[left][None, :] + _STRIP_STEPS[:, None]).ravel()
+        reach = np.tile(left_reach, 3)
+        lo = np.searchsorted(right_keys, centre - reach, side="left")
+        hi = np.searchsorted(right_keys, centre + reach, side="right")
+        owner, rows = _ranges(lo, hi - lo)
+        firsts.append(np.tile(left, 3)[owner])
+        seconds.append(right[rows])
+    if not firsts:
+        return empty, empty
     i, j = np.concatenate(firsts), np.concatenate(seconds)
     # a pair of two active boxes is found from both ends
     codes = np.sort(np.minimum(i, j) * group.size + np.maximum(i, j))
     unique = codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if codes.size else codes
     i, j = unique // group.size, unique % group.size
-    near = box_gap_m(lat_lo, lat_hi, lon_lo, lon_hi, i, j) < radius_m
+    near = box_gap_m(lat_lo, lat_hi, lon_lo, lon_hi, i, j) < radius[group[i], group[j]]
     return i[near], j[near]
 
 

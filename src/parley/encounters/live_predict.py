@@ -144,6 +144,41 @@ def _may_come_close(
     return np.asarray(np.hypot(x, y).min(axis=1) < limit)
 
 
+def _may_share_level(
+    state: TrackState, i: IntArray, j: IntArray, now_us: int, lookahead: float, policy: Policy
+) -> npt.NDArray[np.bool_]:
+    """Whether the projected altitudes allow a moment inside the monitoring volume.
+
+    Altitudes are projected on straight vertical lines (``projected``), so the vertical
+    separation of two aircraft, and an aircraft's height over a ship, are extreme at the ends
+    of the look-ahead: two aircraft a flight level apart or more at both ends (on the same
+    side), or an aircraft above the air–sea ceiling at both ends, never enter the volume, and
+    the feature code would find no moment to measure. A metre of margin keeps rounding on the
+    side of looking.
+    """
+    margin = 1.0
+    volumes = policy.volumes
+    air_i, air_j = state.is_air[i], state.is_air[j]
+
+    def altitude(slots: IntArray, ahead: float) -> FloatArray:
+        climb = state.vrate[slots] * ((now_us - state.t_us[slots]) / 1e6 + ahead)
+        return np.asarray(np.where(state.is_air[slots], state.alt[slots] + climb, 0.0))
+
+    start_i, end_i = altitude(i, 0.0), altitude(i, lookahead)
+    start_j, end_j = altitude(j, 0.0), altitude(j, lookahead)
+    gap = volumes.air_air_vertical_m + margin
+    apart = ((start_j - start_i > gap) & (end_j - end_i > gap)) | (
+        (start_i - start_j > gap) & (end_i - end_j > gap)
+    )
+    ceiling = volumes.air_sea_max_altitude_m + margin
+    above = np.where(
+        air_i,
+        (start_i > ceiling) & (end_i > ceiling),
+        (start_j > ceiling) & (end_j > ceiling),
+    )
+    return np.asarray(np.where(air_i & air_j, ~apart, np.where(air_i | air_j, ~above, True)))
+
+
 def _motions(
     state: TrackState,
     i: IntArray,
@@ -158,7 +193,11 @@ def _motions(
     step = SEA_STEP_S if sea_sea else AIR_STEP_S
     steps = max(int(np.ceil(lookahead / step)), 1)
     step = lookahead / steps
-    p = np.flatnonzero(_may_come_close(state, i, j, civil, now_us, lookahead, policy))
+    level = np.flatnonzero(_may_share_level(state, i, j, now_us, lookahead, policy))
+    if level.size == 0:
+        return None
+    li, lj = i[level], j[level]
+    p = level[_may_come_close(state, li, lj, civil[level], now_us, lookahead, policy)]
     if p.size == 0:
         return None
     x, y, alt_a, alt_b = _relative_paths(state, i[p], j[p], now_us, step, steps)

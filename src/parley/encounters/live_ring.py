@@ -68,14 +68,17 @@ class RecentReports:
         keep = rank >= length - self.depth  # only the last ``depth`` of a long run matter
         position = ((self.count[slot] + rank) % self.depth)[keep]
         kept = slot[keep]
+        # flat indices into the (slot, depth) arrays: one take or put per array
+        cell = kept * self.depth + position
         # what this batch overwrites stays readable until the next batch (to seed histories)
-        lost = np.flatnonzero(self.t_us[kept, position] >= 0)
-        lost_slot, lost_position = kept[lost], position[lost]
+        old_t = np.take(self.t_us, cell)
+        lost = np.flatnonzero(old_t >= 0)
+        lost_cell = cell[lost]
         self.spill = {
-            "slot": lost_slot,
-            "t_us": self.t_us[lost_slot, lost_position],
-            "off": self.off[lost_slot, lost_position],
-            **{name: self.values[name][lost_slot, lost_position] for name in _VALUES},
+            "slot": kept[lost],
+            "t_us": old_t[lost],
+            "off": np.take(self.off, lost_cell),
+            **{name: np.take(self.values[name], lost_cell) for name in _VALUES},
         }
         # rows of runs longer than the ring never enter it: kept for this batch's boxes
         dropped = ~keep
@@ -85,12 +88,12 @@ class RecentReports:
             **{name: values[name][dropped] for name in _VALUES},
         }
         self.batch_slots = slot[starts]
-        self.t_us[kept, position] = t_us[keep]
-        self.off[kept, position] = off[keep]
+        np.put(self.t_us, cell, t_us[keep])
+        np.put(self.off, cell, off[keep])
         self.batches += 1
-        self.batch[kept, position] = self.batches
+        np.put(self.batch, cell, self.batches)
         for name in _VALUES:
-            self.values[name][kept, position] = values[name][keep]
+            np.put(self.values[name], cell, values[name][keep])
         self.count[slot[starts]] += np.diff(np.concatenate([starts, [slot.size]]))
         # a ring in strictly increasing time order is read newest first (``boxes``)
         previous = np.concatenate([[-1], t_us[:-1]])
@@ -242,23 +245,14 @@ class RecentReports:
         off = self.off[picked, ring]
         # and the reports this batch pushed out of the rings
         before = self._before(int(slots.max()) + 1, cut_us) if slots.size else np.zeros(0)
-        position = {int(slot): k for k, slot in enumerate(slots.tolist())}
-        spilled = [
-            k
-            for k, (slot, t) in enumerate(
-                zip(
-                    self.spill["slot"].tolist(),
-                    self.spill.get("t_us", np.zeros(0)).tolist(),
-                    strict=True,
-                )
-            )
-            if slot in position and t >= before[slot]
-        ]
-        if spilled:
-            take = np.array(spilled, dtype=np.int64)
-            which = np.concatenate(
-                [which, [position[int(s)] for s in self.spill["slot"][take]]]
-            ).astype(np.int64)
+        spill_slot = self.spill["slot"]
+        spill_t = self.spill.get("t_us", np.zeros(0, dtype=np.int64))
+        asked = np.flatnonzero(np.isin(spill_slot, slots))
+        take = asked[spill_t[asked] >= before[spill_slot[asked]]]
+        if take.size:
+            by_slot = np.argsort(slots)  # the slots asked for are distinct
+            index = by_slot[np.searchsorted(slots[by_slot], spill_slot[take])]
+            which = np.concatenate([which, index]).astype(np.int64)
             times = np.concatenate([times, self.spill["t_us"][take]])
             off = np.concatenate([off, self.spill["off"][take]])
             values = {n: np.concatenate([values[n], self.spill[n][take]]) for n in _VALUES}

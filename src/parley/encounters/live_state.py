@@ -51,12 +51,69 @@ BATCH_COLUMNS = (
 )
 
 
+_MMSI_BASE = 1 << 32  # above every 24-bit ICAO address
+
+
+def numeric_ids(tracks: pl.Series) -> IntArray:
+    """``icao:`` hex addresses and ``mmsi:`` numbers as integers in two disjoint ranges; -1
+    for other ids or ids that do not parse. Not one-to-one (``icao:4CA7B5`` reads as
+    ``icao:4ca7b5``): :class:`NumericIds` checks the id behind every number it finds."""
+    rest = tracks.str.slice(5)
+    number = (
+        pl.when(tracks.str.starts_with("icao:"))
+        .then(rest.str.to_integer(base=16, strict=False))
+        .when(tracks.str.starts_with("mmsi:"))
+        .then(rest.str.to_integer(base=10, strict=False) + _MMSI_BASE)
+    )
+    keys = pl.select(number.fill_null(-1).cast(pl.Int64)).to_series()
+    return np.asarray(keys.to_numpy(), dtype=np.int64)
+
+
+class NumericIds:
+    """Track ids to slots by number (a sorted array and a vectorised search, no per-row
+    Python): ``lookup`` finds the slots of known ids; the rest goes through the dict."""
+
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.int64)  # sorted
+        self._slots = np.zeros(0, dtype=np.int64)
+        self._ids = pl.Series("track", [], dtype=pl.String)  # by slot
+
+    def add(self, ids: list[str], first_slot: int) -> None:
+        """Register ``ids`` (slots ``first_slot``, ``first_slot + 1``, ...)."""
+        new = pl.Series("track", ids, dtype=pl.String)
+        self._ids = self._ids.append(new)
+        if self._ids.n_chunks() > 8:  # a node sees a few new ids in most batches
+            self._ids = self._ids.rechunk()
+        keys = numeric_ids(new)
+        slots = np.arange(first_slot, first_slot + len(ids), dtype=np.int64)
+        usable = np.flatnonzero(keys >= 0)
+        order = usable[np.argsort(keys[usable], kind="stable")]
+        # merged after the equal numbers already held: a number met twice keeps its first slot
+        at = np.searchsorted(self._keys, keys[order], side="right")
+        self._keys = np.insert(self._keys, at, keys[order])
+        self._slots = np.insert(self._slots, at, slots[order])
+
+    def lookup(self, tracks: pl.Series) -> tuple[IntArray, BoolArray]:
+        """(slot, found) per id; ``found`` is false for ids to look up in the dict."""
+        keys = numeric_ids(tracks)
+        if self._keys.size == 0:
+            return np.full(keys.size, -1, dtype=np.int64), np.zeros(keys.size, dtype=bool)
+        position = np.minimum(np.searchsorted(self._keys, keys), self._keys.size - 1)
+        found = (keys >= 0) & (self._keys[position] == keys)
+        slot = np.where(found, self._slots[position], -1)
+        # the number is not the id: the id behind the slot must be this one
+        same = (self._ids.gather(np.maximum(slot, 0)) == tracks).fill_null(False).to_numpy()
+        found &= same
+        return np.where(found, slot, -1), found
+
+
 class TrackState:
     """Latest report of every track seen, as arrays indexed by slot (no per-track objects)."""
 
     def __init__(self, capacity: int = 1024) -> None:
         self.ids: list[str] = []
         self.slot_of: dict[str, int] = {}
+        self._index = NumericIds()
         self.sides: list[str] = []
         self._capacity = 0
         self.t_us = np.zeros(0, dtype=np.int64)
@@ -100,20 +157,28 @@ class TrackState:
         return self.sides.index(side)
 
     def slots_for(self, tracks: pl.Series) -> IntArray:
-        """The slot of each track id, new ids getting new slots."""
+        """The slot of each track id, new ids getting new slots (in order of first sight).
+
+        Known ids of the usual forms (``icao:`` + hex, ``mmsi:`` + digits) are found by their
+        number in a sorted array, the others (and new ids) through the dict.
+        """
+        slot, known = self._index.lookup(tracks)
+        if known.all():
+            return slot
         names = tracks.to_list()
         slot_of = self.slot_of
-        try:
-            return np.fromiter(map(slot_of.__getitem__, names), dtype=np.int64, count=len(names))
-        except KeyError:
-            pass
-        for name in names:
+        added = len(self.ids)
+        for k in np.flatnonzero(~known).tolist():
+            name = names[k]
             if name not in slot_of:
                 slot_of[name] = len(self.ids)
                 self.ids.append(name)
+            slot[k] = slot_of[name]
+        if len(self.ids) > added:
+            self._index.add(self.ids[added:], added)
         if len(self.ids) > self._capacity:
             self._grow(max(len(self.ids), 2 * self._capacity))
-        return np.fromiter(map(slot_of.__getitem__, names), dtype=np.int64, count=len(names))
+        return slot
 
     # -- updates -------------------------------------------------------------------------
     def update(self, batch: pl.DataFrame) -> int:
@@ -124,17 +189,24 @@ class TrackState:
         out of the state (they still reach the rings and the detector's histories).
         """
         slot = self.slots_for(batch["track"])
-        t_us = batch["time"].dt.epoch("us").to_numpy()
-        order = np.lexsort((t_us, slot))
-        slot, t_us = slot[order], t_us[order]
         names = ("lat", "lon", "alt_m", "speed_mps", "course_deg", "vrate_mps")
-        numbers = batch.select(pl.col(n).cast(pl.Float64).fill_null(np.nan) for n in names)
-        col = {name: numbers[name].to_numpy()[order] for name in names}
-        air = (batch["domain"] == "air").to_numpy()[order]
-        off = (batch["transponder"] == "off").fill_null(False).to_numpy()[order]
         sides = batch["side"].fill_null(CIVIL)
         code_of = {name: self._side_code(name) for name in sides.unique().to_list()}
-        side = sides.replace_strict(code_of, return_dtype=pl.Int64).to_numpy()[order]
+        # one query for every column the state needs (Polars' cost is mostly per query)
+        columns = batch.select(
+            pl.col("time").dt.epoch("us").alias("t_us"),
+            *(pl.col(n).cast(pl.Float64).fill_null(np.nan) for n in names),
+            (pl.col("domain") == "air").alias("air"),
+            (pl.col("transponder") == "off").fill_null(False).alias("off"),
+            pl.col("side").fill_null(CIVIL).replace_strict(code_of, return_dtype=pl.Int64),
+        )
+        t_us = columns["t_us"].to_numpy()
+        order = np.lexsort((t_us, slot))
+        slot, t_us = slot[order], t_us[order]
+        col = {name: columns[name].to_numpy()[order] for name in names}
+        air = columns["air"].to_numpy()[order]
+        off = columns["off"].to_numpy()[order]
+        side = columns["side"].to_numpy()[order]
         fresh = t_us >= self.t_us[slot]
         starts = np.flatnonzero(np.concatenate([[True], slot[1:] != slot[:-1]]))
         ends = np.concatenate([starts[1:], [slot.size]]) - 1
@@ -223,4 +295,4 @@ class TrackState:
         self.vy[s] = vy
 
 
-__all__ = ["BATCH_COLUMNS", "TrackState"]
+__all__ = ["BATCH_COLUMNS", "NumericIds", "TrackState", "numeric_ids"]
