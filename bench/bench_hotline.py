@@ -20,10 +20,16 @@ receipt arrives. It reports messages/s recorded (until the last POST returned) a
 processes used per message (``/proc/PID/stat``), the robust figure on a loaded machine.
 ``--concurrent-only`` runs only this part.
 
+``--trace`` runs only part 2's one-by-one messages, with both servers started through
+``hotline_trace.py`` (timestamps along each message's path), and reports each step's p50/p99 and
+what both servers did during the slowest messages; with ``--before-src`` it alternates that code
+and the working tree ``--rounds`` times.
+
 Targets (issue 4): recorded p99 < 20 ms, delivered p99 < 100 ms, >= 500 messages/s.
 
     .venv/bin/python bench/bench_hotline.py            # about 3 minutes
     .venv/bin/python bench/bench_hotline.py --sends 2000 --profile
+    .venv/bin/python bench/bench_hotline.py --trace --one-by-one 300 --before-src /tmp/old/src
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ import httpx
 
 import benchlib
 from benchlib import markdown_table
+from hotline_trace import read_trace
 from parley.hotline.node import Node, init_node
 
 OFFICER, PASSWORD = "bench-officer", "bench password 1234"
@@ -61,6 +68,7 @@ START_WAIT_S = 180.0
 POLL_S = 0.001
 PARLEY = (sys.executable, "-m", "parley")
 ADD_OPTIONS = ("--role", "duty-officer", "--password-stdin")
+TRACER = Path(__file__).with_name("hotline_trace.py")
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
@@ -152,18 +160,30 @@ def add_officer(directory: Path) -> bool:
     return done.returncode == 0
 
 
+def trace_file(directory: Path) -> Path:
+    """Where ``--trace`` makes the server of ``directory`` write its timestamps."""
+    return directory.parent / f"{directory.name}.trace"
+
+
 @contextmanager
 def running_servers(
-    directories: Sequence[Path], ports: Sequence[int], src: Path | None = None
+    directories: Sequence[Path],
+    ports: Sequence[int],
+    src: Path | None = None,
+    trace: bool = False,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """``parley serve`` on each directory; with ``src``, importing that copy of the package."""
+    """``parley serve`` on each directory; with ``src``, importing that copy of the package;
+    with ``trace``, through ``hotline_trace.py`` (timestamps along a message's path)."""
     processes: list[subprocess.Popen[bytes]] = []
     env = None
     if src is not None:
         env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     try:
         for directory, port in zip(directories, ports, strict=True):
-            command = [*PARLEY, "serve", str(directory), "--port", str(port)]
+            parley = PARLEY
+            if trace:
+                parley = (sys.executable, str(TRACER), str(trace_file(directory)))
+            command = [*parley, "serve", str(directory), "--port", str(port)]
             command += ["--retry-initial", "0.05", "--retry-max", "0.5", "--pull-interval", "1"]
             command += ["--no-hourly-test"]
             log = open(directory.parent / f"{directory.name}.log", "ab")  # noqa: SIM115
@@ -249,11 +269,14 @@ class Receipts:
         self.db.close()
 
 
-def part_loopback(root: Path, one_by_one: int, burst: int) -> dict[str, Any]:
+def part_loopback(
+    root: Path, one_by_one: int, burst: int, trace: bool = False, src: Path | None = None
+) -> dict[str, Any]:
     ports = free_port(), free_port()
     nato_dir, russia_dir = make_pair(root, *(f"http://127.0.0.1:{p}" for p in ports))
     sign_in = all([add_officer(nato_dir), add_officer(russia_dir)])
-    with running_servers((nato_dir, russia_dir), ports):
+    timeline: list[tuple[float, float, float]] = []  # POST start, POST end, receipt seen
+    with running_servers((nato_dir, russia_dir), ports, src, trace) as processes:
         officer = Officer(ports[0], sign_in)
         wait_for(officer.ready, "nato resynced", START_WAIT_S)
         log_id = str(officer.api.get("/api/v1/identity").json()["log_id"])
@@ -263,26 +286,41 @@ def part_loopback(root: Path, one_by_one: int, burst: int) -> dict[str, Any]:
                 seq = receipts.seq(officer.send(warm))
                 wait_for(receipts.covering(seq), "a warm-up receipt")
             recorded, delivered = [], []
+            cpu_before = sum(cpu_seconds(p.pid) for p in processes)
             for sequence in range(10, 10 + one_by_one):
                 start = time.perf_counter()
                 msg_id = officer.send(sequence)
                 recorded.append(time.perf_counter() - start)
                 seq = receipts.seq(msg_id)
                 wait_for(receipts.covering(seq), f"the receipt of {msg_id}")
-                delivered.append(time.perf_counter() - start)
+                seen = time.perf_counter()
+                delivered.append(seen - start)
+                timeline.append((start, start + recorded[-1], seen))
+            cpu_ms = (sum(cpu_seconds(p.pid) for p in processes) - cpu_before) * 1000 / one_by_one
             start = time.perf_counter()
             last = ""
             for sequence in range(10 + one_by_one, 10 + one_by_one + burst):
                 last = officer.send(sequence)
             sent_s = time.perf_counter() - start
-            seq = receipts.seq(last)
-            wait_for(receipts.covering(seq), "the burst's receipts")
+            if last:
+                wait_for(receipts.covering(receipts.seq(last)), "the burst's receipts")
             drained_s = time.perf_counter() - start
         finally:
             receipts.close()
             officer.api.close()
+    steps = ""
+    if trace:
+        steps = trace_report(
+            timeline,
+            read_trace(trace_file(nato_dir)),
+            read_trace(trace_file(russia_dir)),
+        )
     return {
         "signed_in": sign_in,
+        "steps": steps,
+        "cpu_ms_per_message": cpu_ms,
+        "delivered_p50_ms": percentile(delivered, 0.5) * 1000,
+        "recorded_p50_ms": percentile(recorded, 0.5) * 1000,
         "latency_rows": [
             latency_row("POST /api/v1/messages (recorded)", recorded),
             latency_row("send to receipt stored (delivered)", delivered),
@@ -290,9 +328,126 @@ def part_loopback(root: Path, one_by_one: int, burst: int) -> dict[str, Any]:
         "recorded_p99_ms": percentile(recorded, 0.99) * 1000,
         "delivered_p99_ms": percentile(delivered, 0.99) * 1000,
         "burst": burst,
-        "burst_rate": burst / sent_s,
-        "burst_receipted_rate": burst / drained_s,
+        "burst_rate": burst / max(sent_s, 1e-9),
+        "burst_receipted_rate": burst / max(drained_s, 1e-9),
     }
+
+
+#: The milestones of one message from the officer's POST to its receipt stored, in order:
+#: (process, event of ``hotline_trace.py``); "bench" is this process.
+MILESTONES = (
+    ("bench", "POST"),
+    ("nato", "send.start"),
+    ("nato", "send.done"),
+    ("nato", "wake"),
+    ("nato", "cycle.start"),
+    ("nato", "push.built"),
+    ("nato", "push.request"),
+    ("russia", "peer.authenticated"),
+    ("russia", "import.start"),
+    ("russia", "tx.begin"),
+    ("russia", "tx.commit"),
+    ("russia", "tx.end"),
+    ("russia", "import.done"),
+    ("nato", "push.answer"),
+    ("nato", "receipt.start"),
+    ("nato", "tx.begin"),
+    ("nato", "tx.commit"),
+    ("nato", "tx.end"),
+    ("nato", "receipt.done"),
+    ("bench", "seen"),
+)
+
+
+def message_steps(
+    window: tuple[float, float, float], traces: dict[str, list[tuple[float, str, str]]]
+) -> list[float] | None:
+    """The time of each milestone of one message (None when one is missing from the traces)."""
+    start, _, seen = window
+    times = [start]
+    for process, event in MILESTONES[1:-1]:
+        after = times[-1]
+        found = next(
+            (at for at, name, _ in traces[process] if name == event and after <= at <= seen),
+            None,
+        )
+        if found is None:
+            return None
+        times.append(found)
+    times.append(seen)
+    return times
+
+
+def trace_report(
+    timeline: Sequence[tuple[float, float, float]],
+    nato: list[tuple[float, str, str]],
+    russia: list[tuple[float, str, str]],
+) -> str:
+    """Each step's p50/p99/max over the messages, and what else ran during the slowest ones."""
+    traces = {"nato": nato, "russia": russia}
+    per_message = [message_steps(window, traces) for window in timeline]
+    complete = [times for times in per_message if times is not None]
+    rows = []
+    for index in range(1, len(MILESTONES)):
+        durations = [(times[index] - times[index - 1]) for times in complete]
+        previous, current = MILESTONES[index - 1], MILESTONES[index]
+        label = f"{previous[0]} {previous[1]} → {current[0]} {current[1]}"
+        rows.append(latency_row(label, durations))
+    rows.append(latency_row("total", [times[-1] - times[0] for times in complete]))
+    lines = [
+        f"Steps of {len(complete)} of {len(timeline)} messages (the others: a milestone missing)",
+        "",
+        markdown_table(("step", "n", "p50 ms", "p99 ms", "max ms"), rows),
+    ]
+    slowest = sorted(zip(timeline, per_message, strict=True), key=lambda w: w[0][0] - w[0][2])
+    for (start, _, seen), times in slowest[:4]:
+        lines += ["", f"slow message: {1000 * (seen - start):.1f} ms"]
+        if times is not None:
+            lines.append(
+                "  "
+                + ", ".join(
+                    f"{m[1]} +{1000 * (t - start):.1f}"
+                    for m, t in zip(MILESTONES, times, strict=True)
+                )
+            )
+        for process, events in traces.items():
+            during = [e for e in events if start - 0.002 <= e[0] <= seen]
+            lines += [f"  {process} {1000 * (at - start):+.1f} {n} {t}" for at, n, t in during]
+    return "\n".join(lines)
+
+
+def traced_rounds(root: Path, one_by_one: int, rounds: int, before_src: Path | None) -> str:
+    """``--trace``: one message at a time, each step timed; with ``before_src``, alternated
+    ``rounds`` times with that copy of ``src/`` (a fresh pair of nodes each time)."""
+    codes: list[tuple[str, Path | None]] = [("after", None)]
+    if before_src is not None:
+        codes.insert(0, ("before", before_src))
+    rows, details = [], []
+    for index in range(rounds if before_src is not None else 1):
+        for label, src in codes:
+            load = os.getloadavg()[0]
+            where = root / f"trace-{label}-{index}"
+            result = part_loopback(where, one_by_one, 0, trace=True, src=src)
+            rows.append(
+                [
+                    str(index + 1),
+                    label,
+                    f"{load:.1f}",
+                    f"{result['recorded_p50_ms']:.1f} / {result['recorded_p99_ms']:.1f}",
+                    f"{result['delivered_p50_ms']:.1f} / {result['delivered_p99_ms']:.1f}",
+                    f"{result['cpu_ms_per_message']:.1f}",
+                ]
+            )
+            details.append(f"### round {index + 1}, {label} (load {load:.1f})\n\n{result['steps']}")
+    header = (
+        "round",
+        "code",
+        "load",
+        "recorded p50 / p99 ms",
+        "delivered p50 / p99 ms",
+        "server CPU ms / msg",
+    )
+    return "\n\n".join([markdown_table(header, rows), *details])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -571,6 +726,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="before/after pairs, alternated")
     parser.add_argument("--before-src", type=Path, help="src/ of the code before (default HEAD)")
     parser.add_argument("--concurrent-only", action="store_true", help="only the clients part")
+    parser.add_argument(
+        "--trace", action="store_true", help="only part 2, with each step of each message timed"
+    )
     parser.add_argument("--threads-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads_worker is not None:
@@ -581,6 +739,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     root = Path(tempfile.mkdtemp(prefix="hotline-", dir=benchlib.WORKDIR))
     results: dict[str, Any] = {"machine": facts}
     try:
+        if args.trace:
+            print(traced_rounds(root, args.one_by_one, args.rounds, args.before_src))
+            return 0
         if not args.concurrent_only:
             results["send"] = part_send(root / "send", args.sends, args.profile)
             results["loopback"] = part_loopback(root / "loopback", args.one_by_one, args.burst)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -481,4 +482,76 @@ def test_a_timer_tick_takes_a_few_statements_however_many_messages_wait(
         waiting = pending_steps_of(nato, msg_id)
         assert {step.track for step in waiting} == {"acknowledgement"}  # delivered: armed
         assert min(step.due_at for step in waiting if step.due_at) == T0 + timedelta(seconds=330)
+        assert all(step.due_at is not None for step in waiting)
+
+
+def test_received_messages_get_their_ladders_in_a_few_statements_however_many(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    """A tick after many messages arrived: one read of them, one of our ACKs among them, one
+    ``executemany`` per table; the message already acknowledged gets a policy and no ladder,
+    every other one the whole inbound ladder from when it was stored; the next tick one read.
+    (It used to take three statements per message, all holding the write lock.)"""
+    from sqlalchemy import event
+
+    from parley.store.engine import write
+
+    nato, russia = pair
+    sent = [nato.send(6, {"sequence": str(number)}) for number in range(12)]
+    _carry(nato, russia, tmp_path / "out.bundle")
+    russia.ack(sent[3])
+    policy = load_policy(russia.directory)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement.split()[0])
+
+    scheduled = []
+    for _tick in range(2):
+        with write(russia.engine) as connection:
+            event.listen(connection, "before_cursor_execute", count)
+            scheduled.append(
+                escalation.schedule_inbound(connection, russia.peer_log_id, russia.log_id, policy)
+            )
+            event.remove(connection, "before_cursor_execute", count)
+    assert scheduled == [11, 0]
+    assert statements == ["SELECT", "SELECT", "INSERT", "INSERT", "SELECT"]
+    assert pending_steps_of(russia, sent[3]) == []
+    ladder = pending_steps_of(russia, sent[0])
+    assert {step.track for step in ladder} == {"inbound"}
+    assert all(step.due_at is not None and step.due_at >= T0 for step in ladder)
+    assert all(len(pending_steps_of(russia, m)) == len(ladder) for m in sent if m != sent[3])
+    policies = _steps_and_policies(russia)[1]
+    assert sorted(str(row[0]) for row in policies if row[1] == russia.peer_log_id) == sorted(sent)
+
+
+def test_a_tick_reads_what_to_stop_and_arm_without_the_write_lock(
+    pair: tuple[Node, Node], tmp_path: Path, clock: SettableClock
+) -> None:
+    """The reads over every message awaiting an answer run on a snapshot; under the write lock
+    only the new ladders, the updates and the due steps: the same outcome as in one transaction."""
+    from sqlalchemy import event
+
+    nato, russia = pair
+    sent = [nato.send(6, {"sequence": str(number)}) for number in range(5)]
+    _deliver(nato, russia, tmp_path, clock, at=30)
+    russia.ack(sent[0])
+    _carry(russia, nato, tmp_path / "ack.bundle")
+    seen: list[tuple[bool, str]] = []
+
+    def record(conn: Any, _cursor: object, statement: str, *_: object) -> None:
+        if "escalation_steps" in statement and "JOIN" in statement:
+            reading = bool(conn.get_execution_options().get("parley_read_only"))
+            seen.append((reading, statement.split()[0]))
+
+    event.listen(nato.engine, "before_cursor_execute", record)
+    try:
+        run_due(nato, clock.at(40))
+    finally:
+        event.remove(nato.engine, "before_cursor_execute", record)
+    assert (True, "SELECT") in seen  # the pending steps and their policies, on a snapshot
+    assert pending_steps_of(nato, sent[0]) == []  # acknowledged: its tracks stopped
+    for msg_id in sent[1:]:
+        waiting = pending_steps_of(nato, msg_id)
+        assert {step.track for step in waiting} == {"acknowledgement"}  # delivered: armed
         assert all(step.due_at is not None for step in waiting)

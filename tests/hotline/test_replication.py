@@ -156,3 +156,65 @@ def _wait(condition: Callable[[], object]) -> bool:
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
     return True
+
+
+#: Pulls only when the interval has passed or a push's answer says the peer holds more.
+SLOW_PULLS = ReplicationSettings(initial_backoff_s=0.01, max_backoff_s=0.02, pull_interval_s=60.0)
+
+
+def _pulls(peer: FakePeer) -> int:
+    return peer.requests.count("GET /peer/v1/log")
+
+
+def test_a_push_whose_answer_shows_nothing_new_skips_the_pull(pair: tuple[Node, Node]) -> None:
+    nato, russia = pair
+    peer = FakePeer(russia, nato)
+    interval = ReplicationSettings(pull_interval_s=0.3)
+    replicator = Replicator(nato, interval, httpx.MockTransport(peer))
+    replicator.resync()
+    replicator.cycle()  # the push's answer: russia's log holds its seq 0, which nato lacks
+    assert _pulls(peer) == 1
+    for sequence in ("1", "2"):
+        time.sleep(0.4)  # a pull is due by the interval
+        nato.send(6, {"sequence": sequence})
+        assert replicator.cycle() is True
+    assert _pulls(peer) == 1  # both answers said russia's log holds nothing nato lacks
+    assert peer.requests[-2:] == ["POST /peer/v1/entries", "POST /peer/v1/entries"]
+    assert nato.outbox() == []
+
+
+def test_a_push_whose_answer_shows_the_peers_new_entries_pulls_them_at_once(
+    pair: tuple[Node, Node],
+) -> None:
+    nato, russia = pair
+    peer = FakePeer(russia, nato)
+    replicator = Replicator(nato, SLOW_PULLS, httpx.MockTransport(peer))
+    replicator.resync()
+    replicator.cycle()
+    nato.send(6, {"sequence": "1"})
+    replicator.cycle()
+    assert _pulls(peer) == 1  # russia's seq 0, at the first cycle
+    russia_says = russia.send(6, {"sequence": "10"})  # russia cannot reach nato
+    nato.send(6, {"sequence": "2"})
+    replicator.cycle()  # long before the interval: the answer's log_size (2 > 1) asks for a pull
+    assert _pulls(peer) == 2
+    assert [view.msg_id for view in nato.inbox()] == [russia_says]
+    replicator.cycle()  # the receipt owed for what the pull brought
+    assert russia.outbox() == []
+
+
+def test_a_push_from_the_peer_postpones_the_pull(pair: tuple[Node, Node]) -> None:
+    nato, russia = pair
+    peer = FakePeer(russia, nato)
+    interval = ReplicationSettings(pull_interval_s=0.5)
+    replicator = Replicator(nato, interval, httpx.MockTransport(peer))
+    replicator.resync()
+    replicator._owe_receipt = False  # nothing to push: only the pull's timing is looked at
+    replicator.cycle()
+    assert _pulls(peer) == 1  # due at start
+    replicator.peer_pushed()
+    replicator.cycle()
+    assert _pulls(peer) == 1  # the peer reaches us: nothing to pull for another interval
+    time.sleep(0.6)
+    replicator.cycle()
+    assert _pulls(peer) == 2  # the fallback still runs every interval

@@ -127,3 +127,37 @@ def test_a_read_neither_waits_for_nor_blocks_a_writer(tmp_path: Path) -> None:
     assert waited < 5  # not the 30 s busy wait of a reader taking the write lock
     with read(engine) as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM notes").scalar() == 2
+
+
+def test_connections_are_kept_open_for_a_servers_threads(tmp_path: Path) -> None:
+    """Twelve threads reading and writing at once open about one connection each, once: with
+    SQLAlchemy's default pool (5 kept) most uses paid for a new connection and its pragmas."""
+    import threading
+
+    from sqlalchemy import event
+
+    from parley.store.engine import SQLITE_POOL_SIZE
+
+    engine = open_engine(tmp_path / "node.db")
+    opened: list[object] = []
+    event.listen(engine, "connect", lambda *_: opened.append(None))
+    with write(engine) as connection:
+        create_schema(connection)
+    barrier = threading.Barrier(12)
+
+    def worker() -> None:
+        barrier.wait()
+        for _ in range(20):
+            with read(engine) as connection:
+                connection.execute(text("SELECT count(*) FROM audit")).scalar_one()
+
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(12)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(opened) <= 13  # the schema's connection and at most one per thread
+        assert engine.pool.size() == SQLITE_POOL_SIZE  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()

@@ -49,7 +49,7 @@ from parley.hotline.msgid import parse_utc_ms
 from parley.hotline.roster import Roster, load_roster, on_duty
 from parley.hotline.templates import template
 from parley.store import schema
-from parley.store.engine import write
+from parley.store.engine import read, write
 
 if TYPE_CHECKING:
     from parley.hotline.node import Node
@@ -161,7 +161,11 @@ def schedule_inbound(
     connection: Connection, peer_log_id: str, own_log_id: str, policy: EscalationPolicy
 ) -> int:
     """Give each newly received peer message that takes an acknowledgement an ``inbound``
-    ladder, from when we stored it (our clock); how many messages got one."""
+    ladder, from when we stored it (our clock); how many messages got one.
+
+    Set-based, like :func:`stop_and_arm` (a timer tick holds the write lock): one read of the
+    new messages, one of our ACKs among them, then one ``executemany`` for their policies and
+    one for their steps, however many messages arrived since the last tick."""
     entries, policies = schema.entries, schema.escalation_policies
     new = connection.execute(
         select(entries.c.msg_id, entries.c.seq, entries.c.template, entries.c.received_at)
@@ -172,26 +176,61 @@ def schedule_inbound(
         )
         .order_by(entries.c.seq)
     ).all()
+    if not new:
+        return 0
+    acknowledged = _acknowledged(connection, own_log_id, [str(row[0]) for row in new])
+    policy_text = json.dumps(policy.to_json(), sort_keys=True)
+    ladder = _ladder_rows(INBOUND, policy.inbound, policy.levels, False)
+    policy_rows: list[dict[str, Any]] = []
+    step_rows: list[dict[str, Any]] = []
     scheduled = 0
     for msg_id, seq, template_id, received_at in new:
         received = _aware(received_at)
-        connection.execute(
-            insert(policies).values(
-                msg_id=msg_id,
-                log_id=peer_log_id,
-                seq=seq,
-                created_at=received,
-                policy=json.dumps(policy.to_json(), sort_keys=True),
-            )
+        policy_rows.append(
+            {
+                "msg_id": msg_id,
+                "log_id": peer_log_id,
+                "seq": seq,
+                "created_at": received,
+                "policy": policy_text,
+            }
         )
         if template_id is None or not template(int(template_id)).requires_ack:
             continue
-        if "acknowledgement" in _stopped_tracks(connection, own_log_id, msg_id):
+        if msg_id in acknowledged:
             continue
-        ladder = _ladder_rows(INBOUND, policy.inbound, policy.levels, False)
-        connection.execute(_INSERT_STEPS, _steps(ladder, msg_id, received))
+        step_rows += _steps(ladder, msg_id, received)
         scheduled += 1
+    connection.execute(_INSERT_POLICY, policy_rows)
+    if step_rows:
+        connection.execute(_INSERT_STEPS, step_rows)
     return scheduled
+
+
+#: Message ids per ``IN (…)`` list: well under every database's limit on bound parameters.
+_IN_CHUNK = 500
+
+
+def _acknowledged(connection: Connection, own_log_id: str, msg_ids: Sequence[str]) -> set[str]:
+    """Those of ``msg_ids`` that an ACK in our log answers."""
+    found: set[str] = set()
+    for start in range(0, len(msg_ids), _IN_CHUNK):
+        rows = connection.execute(
+            _ACKS_AMONG, {"log_id": own_log_id, "msg_ids": list(msg_ids[start : start + _IN_CHUNK])}
+        ).scalars()
+        found.update(str(msg_id) for msg_id in rows)
+    return found
+
+
+_ACKS_AMONG = (
+    select(schema.entries.c.in_reply_to)
+    .where(
+        schema.entries.c.log_id == bindparam("log_id"),
+        schema.entries.c.type == "ack",
+        schema.entries.c.in_reply_to.in_(bindparam("msg_ids", expanding=True)),
+    )
+    .distinct()
+)
 
 
 def _ladder_rows(
@@ -245,10 +284,17 @@ def run_due(node: "Node", now: datetime, roster: Roster | None = None) -> list[N
     notifications: list[Notification] = []
     if node.config.peer is None:
         return []
+    # What to stop and arm is read from a snapshot, without the write lock (with thousands of
+    # messages awaiting an answer that read takes long enough to stall sends and imports). The
+    # facts it rests on (ACKs, replies, receipts) are never taken back, and each update is
+    # guarded by the step's state, so applying the plan a moment later is exact; whatever
+    # arrives meanwhile is seen by the next tick.
+    with read(node.engine) as connection:
+        cancel, arm = plan_stop_and_arm(connection, node.log_id, node.peer_log_id, now)
     with write(node.engine) as connection:
         policy = load_policy(node.directory)
         schedule_inbound(connection, node.peer_log_id, node.log_id, policy)
-        stop_and_arm(connection, node.log_id, node.peer_log_id, now)
+        apply_stop_and_arm(connection, cancel, arm)
         while (step := _next_due(connection, now)) is not None:
             notification = _fire(connection, node, step, now, roster)
             if notification is not None:
@@ -260,13 +306,26 @@ def stop_and_arm(connection: Connection, own_log_id: str, peer_log_id: str, now:
     """Cancel the steps made pointless by acks, answers and receipts; arm receipt tracks.
 
     Set-based, so that a timer tick costs a few statements however many messages await an
-    answer (it holds the write lock, which every send waits for): one read of the pending steps,
-    one of the replies to their messages, one of the receipts that may cover them, then one
-    ``executemany`` each for the steps to cancel and the steps to arm (none when nothing changed).
+    answer: one read of the pending steps, one of the replies to their messages, one of the
+    receipts that may cover them (:func:`plan_stop_and_arm`, which :func:`run_due` runs on a
+    snapshot, outside the write lock that every send waits for), then one ``executemany`` each
+    for the steps to cancel and the steps to arm (:func:`apply_stop_and_arm`; none when nothing
+    changed).
     """
+    apply_stop_and_arm(connection, *plan_stop_and_arm(connection, own_log_id, peer_log_id, now))
+
+
+#: Rows of the steps to cancel (``step_id``, ``at``) and to arm (``step_id``, ``due``).
+StepUpdates = list[dict[str, Any]]
+
+
+def plan_stop_and_arm(
+    connection: Connection, own_log_id: str, peer_log_id: str, now: datetime
+) -> tuple[StepUpdates, StepUpdates]:
+    """The reads of :func:`stop_and_arm`: which pending steps to cancel and which to arm."""
     pending = _pending_steps_by_message(connection)
     if not pending:
-        return
+        return [], []
     replies = _reply_types(connection, (own_log_id, peer_log_id))
     own_seqs = [seq for log_id, seq, _ in pending.values() if log_id == own_log_id]
     first_receipt = _receipt_times(connection, own_log_id, min(own_seqs, default=0))
@@ -287,6 +346,12 @@ def stop_and_arm(connection: Connection, own_log_id: str, peer_log_id: str, now:
             elif received is not None and not armed:
                 due = _db_time(received + timedelta(seconds=int(offset_s)))
                 arm.append({"step_id": step_id, "due": due})
+    return cancel, arm
+
+
+def apply_stop_and_arm(connection: Connection, cancel: StepUpdates, arm: StepUpdates) -> None:
+    """The writes of :func:`stop_and_arm`, each guarded by the step's state (a step fired or
+    cancelled meanwhile is left alone, one armed meanwhile keeps its due time)."""
     if cancel:
         connection.execute(_CANCEL_STEP, cancel)
     if arm:
@@ -396,23 +461,6 @@ def _receipt_times(
         return _aware(earliest[covering - 1]) if covering else None
 
     return first_receipt
-
-
-def _stopped_tracks(connection: Connection, replies_log_id: str, msg_id: str) -> set[str]:
-    """The tracks of ``msg_id`` that the entries of ``replies_log_id`` answer (ACK, reply)."""
-    entries = schema.entries
-    types = connection.execute(
-        select(entries.c.type)
-        .where(entries.c.log_id == replies_log_id, entries.c.in_reply_to == msg_id)
-        .distinct()
-    ).scalars()
-    stopped: set[str] = set()
-    for entry_type in types:
-        if entry_type == "ack":
-            stopped |= {"delivery", "acknowledgement"}
-        elif entry_type == "message":
-            stopped.add("answer")
-    return stopped
 
 
 def _next_due(connection: Connection, now: datetime) -> Step | None:
@@ -560,11 +608,15 @@ __all__ = [
     "EscalationPolicy",
     "Notification",
     "Step",
+    "StepUpdates",
     "TrackPolicy",
+    "apply_stop_and_arm",
     "load_policy",
     "pending_steps",
+    "plan_stop_and_arm",
     "run_due",
     "schedule",
+    "schedule_inbound",
     "schedule_many",
     "stop_and_arm",
     "tracks_for",

@@ -48,6 +48,9 @@ class PushAnswer:
 
     summary: ImportSummary
     receipt: str | None
+    #: How many entries the receiver's own log holds: tells the sender whether a pull would
+    #: bring anything (a hint only; what a pull brings is verified as always).
+    log_size: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,7 @@ class PushAnswer:
             "duplicates": self.summary.duplicates,
             "size": self.summary.peer_size,
             "receipt": self.receipt,
+            "log_size": self.log_size,
         }
 
 
@@ -80,7 +84,8 @@ def answer_push(node: "Node", body: bytes, source: str) -> PushAnswer:
     summary = import_bundle_bytes(node, body, source)
     with read(node.engine) as connection:
         receipt = records.latest_cosignature(connection, node.peer_log_id)
-    return PushAnswer(summary, None if receipt is None else receipt.note)
+        log_size = records.log_size(connection, node.log_id)
+    return PushAnswer(summary, None if receipt is None else receipt.note, log_size)
 
 
 def peer_log_size(node: "Node") -> int:

@@ -61,10 +61,11 @@ def log_exists(connection: Connection, log_id: str) -> bool:
     return found.first() is not None
 
 
+_LOG_FROZEN = select(schema.logs.c.frozen).where(schema.logs.c.id == bindparam("log_id"))
+
+
 def log_frozen(connection: Connection, log_id: str) -> bool:
-    found = connection.execute(
-        select(schema.logs.c.frozen).where(schema.logs.c.id == log_id)
-    ).scalar_one_or_none()
+    found = connection.execute(_LOG_FROZEN, {"log_id": log_id}).scalar_one_or_none()
     return bool(found)
 
 
@@ -91,6 +92,44 @@ _LATEST_CHECKPOINT = (
     .limit(1)
 )
 _MSG_ID_LOG = select(schema.entries.c.log_id).where(schema.entries.c.msg_id == bindparam("msg_id"))
+#: A log's entries are seqs 0 to n - 1 without a gap (each one chains to the one before), so its
+#: size is its highest seq plus one: one step down the primary key instead of counting every row.
+_LAST_SEQ = select(func.max(schema.entries.c.seq)).where(
+    schema.entries.c.log_id == bindparam("log_id")
+)
+_CHECKPOINTS_FROM = (
+    select(schema.checkpoints.c.size, schema.checkpoints.c.note, schema.checkpoints.c.root)
+    .where(
+        schema.checkpoints.c.log_id == bindparam("log_id"),
+        schema.checkpoints.c.size >= bindparam("min_size"),
+    )
+    .order_by(schema.checkpoints.c.size)
+)
+_COSIGNATURE_HELD = select(schema.cosignatures.c.id).where(
+    schema.cosignatures.c.log_id == bindparam("log_id"),
+    schema.cosignatures.c.cosigner == bindparam("cosigner"),
+    schema.cosignatures.c.size == bindparam("size"),
+)
+_INSERT_COSIGNATURE = insert(schema.cosignatures)
+_LATEST_COSIGNATURE = (
+    select(
+        schema.cosignatures.c.size,
+        schema.cosignatures.c.note,
+        schema.cosignatures.c.cosigner,
+        schema.cosignatures.c.cosigned_at,
+    )
+    .where(schema.cosignatures.c.log_id == bindparam("log_id"))
+    .order_by(schema.cosignatures.c.size.desc(), schema.cosignatures.c.id.desc())
+    .limit(1)
+)
+_CLEAR_OUTBOX = delete(schema.outbox).where(
+    schema.outbox.c.log_id == bindparam("log_id"), schema.outbox.c.seq < bindparam("size")
+)
+_OUTBOX_SEQS = (
+    select(schema.outbox.c.seq)
+    .where(schema.outbox.c.log_id == bindparam("log_id"))
+    .order_by(schema.outbox.c.seq)
+)
 
 
 def insert_entry(connection: Connection, signed: SignedEntry, received_at: datetime) -> None:
@@ -154,11 +193,8 @@ def last_entry(connection: Connection, log_id: str) -> StoredEntry | None:
 
 
 def log_size(connection: Connection, log_id: str) -> int:
-    table = schema.entries
-    found = connection.execute(
-        select(func.count()).select_from(table).where(table.c.log_id == log_id)
-    ).scalar_one()
-    return int(found)
+    last = connection.execute(_LAST_SEQ, {"log_id": log_id}).scalar_one()
+    return 0 if last is None else int(last) + 1
 
 
 def msg_id_log(connection: Connection, msg_id: str) -> str | None:
@@ -178,12 +214,7 @@ def insert_checkpoint(
 
 def checkpoints(connection: Connection, log_id: str, min_size: int = 0) -> list[StoredNote]:
     """The checkpoints of a log of at least ``min_size`` entries, by size."""
-    table = schema.checkpoints
-    rows = connection.execute(
-        select(table.c.size, table.c.note, table.c.root)
-        .where(table.c.log_id == log_id, table.c.size >= min_size)
-        .order_by(table.c.size)
-    ).all()
+    rows = connection.execute(_CHECKPOINTS_FROM, {"log_id": log_id, "min_size": min_size}).all()
     return [StoredNote(log_id, int(size), note, root) for size, note, root in rows]
 
 
@@ -199,25 +230,12 @@ def insert_cosignature(
     now: datetime,
 ) -> bool:
     """Store a cosignature unless one by the same cosigner at that size is held; whether stored."""
-    table = schema.cosignatures
-    held = connection.execute(
-        select(table.c.id).where(
-            table.c.log_id == note.log_id,
-            table.c.cosigner == note.cosigner,
-            table.c.size == note.size,
-        )
-    ).first()
-    if held is not None:
+    key = {"log_id": note.log_id, "cosigner": note.cosigner, "size": note.size}
+    if connection.execute(_COSIGNATURE_HELD, key).first() is not None:
         return False
     connection.execute(
-        insert(table).values(
-            log_id=note.log_id,
-            cosigner=note.cosigner,
-            size=note.size,
-            note=note.note,
-            cosigned_at=note.cosigned_at,
-            stored_at=now,
-        )
+        _INSERT_COSIGNATURE,
+        {**key, "note": note.note, "cosigned_at": note.cosigned_at, "stored_at": now},
     )
     return True
 
@@ -238,13 +256,7 @@ def cosignatures(connection: Connection, log_id: str) -> list[StoredNote]:
 
 def latest_cosignature(connection: Connection, log_id: str) -> StoredNote | None:
     """The cosignature over the largest checkpoint of ``log_id`` (one row, not the whole list)."""
-    table = schema.cosignatures
-    row = connection.execute(
-        select(table.c.size, table.c.note, table.c.cosigner, table.c.cosigned_at)
-        .where(table.c.log_id == log_id)
-        .order_by(table.c.size.desc(), table.c.id.desc())
-        .limit(1)
-    ).first()
+    row = connection.execute(_LATEST_COSIGNATURE, {"log_id": log_id}).first()
     if row is None:
         return None
     size, note, cosigner, at = row
@@ -262,15 +274,11 @@ def add_many_to_outbox(connection: Connection, log_id: str, seqs: Iterable[int])
 
 
 def clear_outbox(connection: Connection, log_id: str, delivered_size: int) -> None:
-    table = schema.outbox
-    connection.execute(delete(table).where(table.c.log_id == log_id, table.c.seq < delivered_size))
+    connection.execute(_CLEAR_OUTBOX, {"log_id": log_id, "size": delivered_size})
 
 
 def outbox_seqs(connection: Connection, log_id: str) -> list[int]:
-    table = schema.outbox
-    rows = connection.execute(
-        select(table.c.seq).where(table.c.log_id == log_id).order_by(table.c.seq)
-    ).scalars()
+    rows = connection.execute(_OUTBOX_SEQS, {"log_id": log_id}).scalars()
     return [int(seq) for seq in rows]
 
 

@@ -9,7 +9,13 @@ that has succeeded, :attr:`Replicator.resynced` is clear and the server refuses 
   the bundle of our entries after the last receipt; the answer is the peer's cosignature over our
   checkpoint, kept as the delivery receipt;
 - **pull**: every ``pull_interval_s``, ask for the peer's entries after the last one we hold (the
-  fallback when the peer cannot reach us), then push once so that our receipt travels back.
+  fallback when the peer cannot reach us), then push once so that our receipt travels back. A
+  pull that cannot bring anything is skipped: the interval starts again whenever the peer has
+  just pushed to us (:meth:`Replicator.peer_pushed`: it reaches us) or a push's answer says the
+  peer's log holds no more than we do; when the answer says it holds more, we pull at once. So a
+  busy link carries no pulls, and a pull (its round trip and its import's write transaction)
+  never delays the push of a message that arrives meanwhile, while a peer that cannot reach us
+  is still pulled from every interval.
 
 Every failure (peer down, refused request) is retried forever with capped, jittered exponential
 backoff (``initial_backoff_s`` doubling up to ``max_backoff_s``). A database failure stops the
@@ -141,6 +147,10 @@ class Replicator:
         """Replicate now (a message was just recorded)."""
         self._wake.set()
 
+    def peer_pushed(self) -> None:
+        """The peer's push was just imported: it reaches us, so a pull waits another interval."""
+        self._last_pull = time.monotonic()
+
     def status(self) -> dict[str, Any]:
         return {
             "peer": self.node.peer.url,
@@ -192,6 +202,7 @@ class Replicator:
                 accept_receipt(self.node, receipt)
             self._owe_receipt = False
             moved = int(answer.get("accepted", 0)) > 0
+            self._plan_pull(answer.get("log_size"))
         if time.monotonic() - self._last_pull >= self.settings.pull_interval_s:
             self._last_pull = time.monotonic()
             summary = import_bundle_bytes(
@@ -203,6 +214,15 @@ class Replicator:
                 self._owe_receipt = moved = True
                 self._last_pull = float("-inf")  # there may be more: pull again at once
         return moved
+
+    def _plan_pull(self, peer_size: object) -> None:
+        """Pull at once when the peer's log holds entries we lack, later when it holds none."""
+        if not isinstance(peer_size, int) or isinstance(peer_size, bool):
+            return  # an older peer: pull every interval, as before
+        if peer_size > peer_log_size(self.node):
+            self._last_pull = float("-inf")
+        else:
+            self._last_pull = max(self._last_pull, time.monotonic())
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -72,6 +72,7 @@ async def push(request: Request) -> dict[str, object]:
         raise HTTPException(409, str(exc)) from None
     except BundleError as exc:
         raise HTTPException(400, str(exc)) from None
+    state.peer_pushed()
     state.wake()
     return answer.to_json()
 

@@ -25,6 +25,11 @@ class NodeState:
         if self.replicator is not None:
             self.replicator.wake()
 
+    def peer_pushed(self) -> None:
+        """The peer's push was imported: replication need not pull until the next interval."""
+        if self.replicator is not None:
+            self.replicator.peer_pushed()
+
 
 def node_state(request: Request) -> NodeState:
     state = request.app.state.parley
