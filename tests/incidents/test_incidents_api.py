@@ -127,3 +127,23 @@ def test_the_routes(client: TestClient, sign_in: SignIn, april_detection: Detect
     ]
     assert detail["messages"][0]["fields"]["summary"] == "ten passes below 100 ft"
     assert detail["messages"][0]["fields"]["severity"] == "serious"
+
+
+def test_a_reply_sent_through_the_messages_route_is_credited_to_its_officer(
+    client: TestClient, sign_in: SignIn
+) -> None:
+    sign_in(client, "petrov", Role.DUTY_OFFICER)
+    incident = client.post("/api/v1/incidents", json=BY_HAND).json()
+    notified = client.post(f"/api/v1/incidents/{incident['id']}/notify").json()
+    reply = client.post(
+        "/api/v1/messages",
+        json={
+            "template": 9,
+            "fields": {"text": "our ship keeps its course", "language": "en"},
+            "reply_to": notified["msg_id"],
+        },
+    )
+    assert reply.status_code == 200, reply.text
+    history = client.get(f"/api/v1/incidents/{incident['id']}").json()["history"]
+    credited = {row.get("msg_id"): row for row in history}
+    assert credited[reply.json()["msg_id"]]["actor"] == "petrov"

@@ -433,9 +433,10 @@ class IncidentRegistry:
 
     # ---- through the hotline (see parley.incidents.exchange) ------------------------------
 
-    def sync(self) -> int:
-        """Attach the hotline messages not yet attached (both logs); how many incidents changed."""
-        return exchange.sync(self)
+    def sync(self, actors: Mapping[str, str] | None = None) -> int:
+        """Attach the hotline messages not yet attached (both logs); how many incidents changed.
+        ``actors`` names the officers who sent our own messages (by msg_id)."""
+        return exchange.sync(self, actors)
 
     def notify(
         self,

@@ -13,6 +13,7 @@ in the action's own transaction (so it is there exactly when the action committe
 on its own when the action fails.
 """
 
+import logging
 from functools import partial
 from typing import Annotated, Any
 
@@ -25,7 +26,9 @@ from parley.hotline.node import AuditRow
 from parley.hotline.resync import ResyncingError
 from parley.hotline.templates import CATALOGUE, CATALOGUE_VERSION, catalogue_hash
 from parley.hotline.users import Action, AuthError, User, may
-from parley.web.state import node_state
+from parley.web.state import incident_registry, node_state
+
+_log = logging.getLogger(__name__)
 
 PREFIX = "/api/v1"
 SESSION_COOKIE = "parley_session"
@@ -175,6 +178,14 @@ async def send(request: Request, message: SendRequest, user: CurrentUser) -> dic
         await _audit_alone(request, audit)
         raise _http_error(exc) from None
     state.wake()
+    if message.reply_to is not None:
+        # A reply may belong to an incident's thread: attach it now, credited to its officer
+        # (a later sync would credit it to our party).
+        registry = incident_registry(request)
+        try:
+            await run_in_threadpool(registry.sync, {msg_id: user.name})
+        except ParleyError as exc:  # the message is recorded: the next sync attaches it
+            _log.warning("reply %s not attached to its incident yet: %s", msg_id, exc)
     return {"msg_id": msg_id, "state": "recorded"}
 
 

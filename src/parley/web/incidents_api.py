@@ -23,7 +23,7 @@ from parley.hotline.users import Action, User
 from parley.incidents.checks import UnknownIncidentError
 from parley.incidents.registry import IncidentRegistry, detect_records
 from parley.web.api import PREFIX, ROUTE_ACTIONS, authorize
-from parley.web.state import node_state
+from parley.web.state import incident_registry, node_state
 
 BASE = f"{PREFIX}/incidents"
 ONE = f"{BASE}/{{incident_id}}"
@@ -89,15 +89,9 @@ class Reason(BaseModel):
     reason: str = Field(default="", max_length=4000)
 
 
-def _registry(request: Request) -> IncidentRegistry:
-    bus = getattr(request.app.state, "events", None)
-    publish = None if bus is None else bus.publish
-    return IncidentRegistry(node_state(request).node, publish=publish)
-
-
 async def _run(request: Request, work: Callable[[IncidentRegistry], Result]) -> Result:
     """Sync the registry with the logs, then do ``work``; errors become 400/404/503."""
-    registry = _registry(request)
+    registry = incident_registry(request)
 
     def synced() -> Result:
         registry.sync()

@@ -8,6 +8,7 @@ from parley.hotline.node import Node
 from parley.hotline.peer_auth import RequestVerifier
 from parley.hotline.replication import Replicator
 from parley.hotline.users import UserStore
+from parley.incidents.registry import IncidentRegistry
 
 
 @dataclass(slots=True)
@@ -37,4 +38,11 @@ def node_state(request: Request) -> NodeState:
     return state
 
 
-__all__ = ["NodeState", "node_state"]
+def incident_registry(request: Request) -> IncidentRegistry:
+    """The node's incidents, announcing their changes on the app's event bus (if it has one)."""
+    bus = getattr(request.app.state, "events", None)
+    publish = None if bus is None else bus.publish
+    return IncidentRegistry(node_state(request).node, publish=publish)
+
+
+__all__ = ["NodeState", "incident_registry", "node_state"]
