@@ -81,6 +81,30 @@ FRAME_COUNTER = """() => {
   }).observe({ entryTypes: ["longtask"] });
   parleyDesk.stream.addEventListener("picture.updated", () => window.__bench.pictures++);
 }"""
+#: The tracks the latest frame drew (the desk's own count where it has one: its dots are a custom
+#: WebGL layer, which queryRenderedFeatures does not see).
+TRACKS_DRAWN = """() => parleyDesk.drawnTracks ? parleyDesk.drawnTracks()
+  : parleyDesk.map.queryRenderedFeatures({layers: ['tracks', 'track-dots']}).length"""
+#: Where the first screen's time goes: milliseconds from the navigation's start to the end of
+#: each step (resources: responseEnd; marks: their time).
+TIMELINE = """() => {
+  const out = {};
+  const nav = performance.getEntriesByType("navigation")[0];
+  out["DOMContentLoaded"] = nav ? Math.round(nav.domContentLoadedEventEnd) : null;
+  const wanted = { "maplibre-gl.mjs": "maplibre script", "milsymbol.js": "milsymbol script",
+    "desk.js": "desk script", "style.json": "style", "basemap.geojson": "basemap",
+    "api/v1/picture": "picture (main thread)" };
+  for (const entry of performance.getEntriesByType("resource")) {
+    for (const [part, name] of Object.entries(wanted)) {
+      if (entry.name.includes(part) && !(name in out)) out[name] = Math.round(entry.responseEnd);
+    }
+  }
+  for (const mark of ["parley:map-loaded", "parley:first-tracks", "parley:first-picture"]) {
+    const entry = performance.getEntriesByName(mark)[0];
+    if (entry) out[mark.replace("parley:", "").replace("-", " ")] = Math.round(entry.startTime);
+  }
+  return out;
+}"""
 RENDERER = """() => {
   const gl = document.createElement("canvas").getContext("webgl");
   const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
@@ -297,14 +321,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             page.wait_for_selector("body[data-first-picture=true]", timeout=120_000)
             result["renderer"] = page.evaluate(RENDERER)
             first: list[float] = []
+            timelines: list[dict[str, float]] = []
             for _ in range(args.reloads):
                 page.reload()
                 page.wait_for_selector("body[data-first-picture=true]", timeout=120_000)
-                mark = page.evaluate(
-                    "() => performance.getEntriesByName('parley:first-picture')[0].startTime"
-                )
-                first.append(round(float(mark), 1))
+                timeline = page.evaluate(TIMELINE)
+                first.append(timeline["first picture"])
+                timelines.append(timeline)
             result["first_screen_ms"] = first
+            result["first_screen_timeline"] = timelines
             page.wait_for_function(
                 f"() => parleyDesk.picture.tracks.size >= {args.tracks}", timeout=60_000
             )
@@ -324,10 +349,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["long_task_ms_total"] = round(sum(bench["longTasks"]))
             result["picture_events"] = bench["pictures"]
             result["tracks_in_page"] = page.evaluate("() => parleyDesk.picture.tracks.size")
-            result["tracks_drawn"] = page.evaluate(
-                "() => parleyDesk.map.queryRenderedFeatures("
-                "{layers: ['tracks', 'track-dots']}).length"
-            )
+            result["tracks_drawn"] = page.evaluate(TRACKS_DRAWN)
             result["window_s"] = round(wall, 1)
             result["server_cpu_s"] = round(cpu1[0] - cpu0[0], 1)
             result["chromium_cpu_s"] = round(cpu1[1] - cpu0[1], 1)
@@ -381,6 +403,8 @@ def report(result: dict[str, Any]) -> None:
     ]
     print(markdown_table(header, rows))
     print(f"frames per second, each second: {result['per_second']}")
+    for timeline in result["first_screen_timeline"]:
+        print(f"first screen, ms from navigation: {timeline}")
     print(
         f"tracks in the page {result['tracks_in_page']}, drawn {result['tracks_drawn']}; "
         f"posts {result['posts']} (median {result['post_median_ms']} ms, late "

@@ -48,8 +48,10 @@ from parley.web.live_config import (
     host_port,
     load_live_settings,
 )
+from parley.web.picture_wire import ABOUT, encode
 
-#: The event published (throttled) with the tracks that moved since the previous one.
+#: The event published (throttled) with the tracks that moved since the previous one, in the
+#: columnar form of :mod:`parley.web.picture_wire`.
 PICTURE_EVENT: Final = "picture.updated"
 #: Who opens the incidents of closed encounters (the registry's history names it).
 LIVE_ACTOR: Final = "live-detector"
@@ -108,6 +110,8 @@ class LivePicture:
         self._latest = pl.DataFrame(schema={n: CANONICAL_SCHEMA[n] for n in _PICTURE_COLUMNS})
         self._moved: set[str] = set()
         self._last_picture = -float("inf")
+        # what the stream has said of each track's side, type, ...: only changes are sent again
+        self._described = pl.DataFrame(schema={n: CANONICAL_SCHEMA[n] for n in ("track", *ABOUT)})
 
     def prepare(self, raw: pl.DataFrame, label: str) -> tuple[pl.DataFrame, list[Rejection]]:
         """Rows a reader gave, through hygiene and sides: (clean rows, rows hygiene refused)."""
@@ -151,6 +155,19 @@ class LivePicture:
                 "encounters": list(self.detector.open_encounters),
             }
 
+    def to_columns(self) -> dict[str, Any]:
+        """As :meth:`to_json`, with the tracks in the columnar form (``picture_wire``) under
+        ``"columns"``: every track with its ``about``."""
+        with self._lock:
+            latest = self._latest.sort("track")
+            empty = latest.height == 0
+            return {
+                "time": None if empty else iso(_latest_time(latest)),
+                "columns": None if empty else encode(latest, _latest_time(latest)),
+                "warnings": [w.to_json() for w in self.detector.active_warnings],
+                "encounters": list(self.detector.open_encounters),
+            }
+
     # -- inside ----------------------------------------------------------------------------
     def _remember(self, frame: pl.DataFrame) -> None:
         # stable sorts: of reports with one time (a datagram's), the last received wins
@@ -183,9 +200,10 @@ class LivePicture:
         if not force and now - self._last_picture < self.picture_interval_s:
             return
         moved = self._latest.filter(pl.col("track").is_in(list(self._moved))).sort("track")
-        self.publish(
-            PICTURE_EVENT, {"time": iso(_latest_time(self._latest)), "tracks": _rows(moved)}
-        )
+        self.publish(PICTURE_EVENT, encode(moved, _latest_time(self._latest), self._described))
+        described = moved.select("track", *ABOUT)
+        held = pl.concat([self._described, described]).unique("track", keep="last")
+        self._described = held.filter(pl.col("track").is_in(self._latest["track"].implode()))
         self._moved.clear()
         self._last_picture = now
 

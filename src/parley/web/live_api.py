@@ -2,7 +2,8 @@
 
 - ``GET /api/v1/picture`` (``read-picture``): every track's latest position (side, domain, type,
   course, speed), the warnings in force, the encounters open, and the feeds' counters: what a
-  dashboard paints first, before following ``GET /api/v1/events``.
+  dashboard paints first, before following ``GET /api/v1/events``; ``?form=columns`` gives the
+  tracks in the columnar form of ``picture.updated`` (:mod:`parley.web.picture_wire`).
 - ``POST /api/v1/picture/positions`` (``feed-positions``): canonical rows as CSV (the header line
   first, as ``parley tracks convert`` writes) or JSON (a list of row objects, or
   ``{"positions": [...]}``), taken as one batch of the live detector. A request with any row that
@@ -19,7 +20,7 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -56,9 +57,17 @@ def live_service(request: Request) -> LiveService:
 
 
 @router.get("", summary="The live picture: tracks, warnings in force, open encounters, feeds")
-async def picture(request: Request, _: Officer) -> dict[str, Any]:
+async def picture(
+    request: Request,
+    _: Officer,
+    form: Annotated[
+        Literal["rows", "columns"],
+        Query(description="rows: a list of track objects; columns: the picture.updated form"),
+    ] = "rows",
+) -> dict[str, Any]:
     service = live_service(request)
-    body = await run_in_threadpool(service.picture.to_json)
+    read = service.picture.to_json if form == "rows" else service.picture.to_columns
+    body = await run_in_threadpool(read)
     body["feeds"] = service.to_json()
     return body
 

@@ -10,13 +10,15 @@ import { INCIDENT_EVENTS, closeIncidentView, incidents, loadIncidents, renderDet
 import { formatDateTime, formatDistance, formatSpeed, formatTime } from "./format.js";
 import { applyTo, language, loadLanguages, setLanguage, t, tValue } from "./i18n.js";
 import { Picture } from "./picture.js";
-import { addLiveLayers, drawPicture } from "./layers.js";
+import { CROWDED_MIN_ZOOM, addLiveLayers, drawPicture, drawnTracks } from "./layers.js";
+import { pickTrack } from "./dots-layer.js";
 import { installSymbols } from "./symbols.js";
 import { loadRoster, renderRoster, resetRoster } from "./roster.js";
 
 const USER_KEY = "parley.desk.user";
+// picture.updated goes to the picture's worker as text (parsed there, not on this thread).
+const PICTURE_EVENT = "picture.updated";
 const LIVE_EVENTS = {
-  "picture.updated": (picture, payload) => picture.updateTracks(payload),
   "warning.raised": (picture, payload) => picture.warning(payload),
   "warning.updated": (picture, payload) => picture.warning(payload),
   "warning.withdrawn": (picture, payload) => picture.warning(payload),
@@ -36,9 +38,13 @@ const desk = {
   mapReady: false,
   detailBox: null, // [west, south, east, north] of the detailed basemap loaded, if any
   alertFilter: "all", // which of the warnings and encounters the panel lists: all, warning, encounter
+  panelDrawn: null, // the alerts' version and filter the panel shows (rebuilt only when they change)
 };
+desk.picture.onChange = () => scheduleRender();
+desk.picture.onError = (message) => console.warn(`picture worker: ${message}`);
 // For the browser tests and for an officer's console: the state, read-only by convention.
 window.parleyDesk = desk;
+desk.drawnTracks = () => (desk.map ? drawnTracks(desk.map) : 0); // tracks the latest frame drew
 desk.incidents = incidents;
 desk.activities = activities;
 
@@ -114,7 +120,11 @@ async function openDesk() {
   renderHealth();
   if (!canWatch) return;
   showTab("alerts");
-  if (!desk.map) await createMap();
+  desk.picture.configure(desk.config);
+  if (!desk.map) {
+    desk.picture.reload(); // the snapshot is read (in the worker) while the map loads
+    await createMap();
+  }
   connect();
 }
 
@@ -169,11 +179,19 @@ async function createMap() {
   map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution: "Natural Earth" }));
   installSymbols(map);
-  await new Promise((resolve) => map.once("load", resolve));
-  addLiveLayers(map);
+  map.once("load", () => performance.mark("parley:map-loaded")); // bench/bench_desk.py reads it
+  // the live layers go in once the style is read, not after the basemap has been drawn ("load"):
+  // the tracks need not wait for the coastline
+  await new Promise((resolve) => {
+    map.once("style.load", resolve);
+    map.once("load", resolve);
+  });
+  addLiveLayers(map, desk.picture);
   addActivityLayers(map);
+  scheduleRender(); // tracks the worker handed over while the map was loading
   map.on("moveend", () => loadDetail(map));
-  map.on("click", "tracks", (event) => showTrack(event.features[0].properties.id, event.lngLat));
+  map.on("click", (event) => clickTrack(map, event));
+  map.on("moveend", scheduleRender); // which tracks get symbols follows the view (layers.js)
   map.on("mouseenter", "tracks", () => (map.getCanvas().style.cursor = "pointer"));
   map.on("mouseleave", "tracks", () => (map.getCanvas().style.cursor = ""));
   map.once("idle", () => {
@@ -226,6 +244,7 @@ function connect() {
     setLink(stream.readyState === EventSource.CLOSED ? "off" : "retry");
     if (stream.readyState === EventSource.CLOSED) checkSession();
   });
+  stream.addEventListener(PICTURE_EVENT, (message) => desk.picture.updateTracks(message.data));
   for (const [type, apply] of Object.entries(LIVE_EVENTS)) {
     stream.addEventListener(type, (message) => {
       apply(desk.picture, JSON.parse(message.data).payload);
@@ -246,11 +265,8 @@ async function checkSession() {
   }
 }
 
-async function loadPicture() {
-  const response = await api("/picture").catch(() => null);
-  if (!response || !response.ok) return; // the events alone fill the picture
-  desk.picture.load(await response.json());
-  scheduleRender();
+function loadPicture() {
+  desk.picture.reload(); // the worker reads it and hands the tracks, warnings and encounters back
 }
 
 function scheduleRender() {
@@ -281,9 +297,14 @@ function renderWho() {
   $("#who").textContent = `${desk.user.name} (${tValue("role", desk.user.role)})`;
 }
 
-function renderPanel() {
+// The warnings and encounters, rebuilt only when the list (or its filter) changed, not on every
+// picture update; `force` after a change of language or selection.
+function renderPanel(force = false) {
   const list = $("#alerts");
   const filter = desk.alertFilter;
+  const drawn = `${desk.picture.alertsVersion}|${filter}`;
+  if (!force && desk.panelDrawn === drawn) return;
+  desk.panelDrawn = drawn;
   const items = desk.picture.alerts().filter((item) => filter === "all" || item.kind === filter);
   $("#panel-empty").hidden = items.length > 0;
   list.replaceChildren(...items.map(alertItem));
@@ -307,7 +328,8 @@ function alertItem(item) {
     row("detail", [span("", detail)]),
     row("when", [span("", formatTime(item.time))]),
   );
-  li.addEventListener("click", () => select(item));
+  // the item as it is now (a warning's predicted point moves with the tracks)
+  li.addEventListener("click", () => select(desk.picture.alerts().find((a) => a.key === item.key) ?? item));
   return li;
 }
 
@@ -319,7 +341,7 @@ function select(item) {
     desk.map.flyTo({ center: item.position, zoom: Math.max(desk.map.getZoom(), 8), duration: 800 });
   }
   desk.map.getSource("selection").setData(data);
-  renderPanel();
+  renderPanel(true);
 }
 
 function setAlertFilter(filter) {
@@ -327,7 +349,7 @@ function setAlertFilter(filter) {
   for (const choice of document.querySelectorAll("#alert-filter [data-filter]")) {
     choice.setAttribute("aria-pressed", String(choice.dataset.filter === filter));
   }
-  renderPanel();
+  renderPanel(true);
 }
 
 function showArea([west, south, east, north]) {
@@ -335,10 +357,23 @@ function showArea([west, south, east, north]) {
   desk.map.fitBounds([[west, south], [east, north]], { padding: 60, maxZoom: 10, duration: 800 });
 }
 
+// A click on a track's symbol, or (dots below zoom 7) on the dot nearest the click.
+function clickTrack(map, event) {
+  const symbols = map.queryRenderedFeatures(event.point, { layers: ["tracks"] });
+  if (symbols.length > 0) {
+    showTrack(symbols[0].properties.id, event.lngLat);
+    return;
+  }
+  if (map.getZoom() >= CROWDED_MIN_ZOOM) return;
+  const id = pickTrack(map, desk.picture.tracks, event.point);
+  if (id) showTrack(id);
+}
+
+// The popup of a track, at `lngLat` (default: the track's position).
 function showTrack(id, lngLat) {
-  const held = desk.picture.tracks.get(id);
-  if (!held) return;
-  const r = held.row;
+  const r = desk.picture.tracks.row(id);
+  if (!r) return;
+  lngLat ??= [r.lon, r.lat];
   const lines = [
     `<strong>${escapeHtml(r.callsign || id)}</strong> ${escapeHtml(id)}`,
     `${t("track.side")}: ${escapeHtml(tValue("side", r.side))} · ${escapeHtml(tValue("domain", r.domain))}`,
@@ -348,7 +383,8 @@ function showTrack(id, lngLat) {
     r.transponder === "off" ? `<em>${t("track.dark")}</em>` : "",
     formatTime(r.time),
   ];
-  new maplibregl.Popup({ closeButton: true }).setLngLat(lngLat).setHTML(lines.filter(Boolean).join("<br>")).addTo(desk.map);
+  desk.popup?.remove();
+  desk.popup = new maplibregl.Popup({ closeButton: true }).setLngLat(lngLat).setHTML(lines.filter(Boolean).join("<br>")).addTo(desk.map);
 }
 
 // ---- start -----------------------------------------------------------------------------------
@@ -370,7 +406,7 @@ async function start() {
   }
   document.addEventListener("languagechange", () => {
     renderWho();
-    renderPanel();
+    renderPanel(true);
     renderStatus();
     renderIncidentList();
     if (incidents.detail) renderDetail();

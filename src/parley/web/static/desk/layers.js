@@ -1,22 +1,22 @@
 // The map's live layers: trails, warnings (paths, predicted closest points), encounters, track
 // symbols with their course leaders and the selection ring, each fed by a GeoJSON source the
-// desk updates at most once an animation frame. Every track of a kind shares one image
-// (symbols.js), so the map draws 10,000 tracks as two symbol layers (or dots when crowded), not
-// 10,000 markers.
+// desk updates at most once an animation frame, and the dots of a crowded picture (a WebGL
+// custom layer fed typed arrays: dots-layer.js). Every track of a kind shares one image
+// (symbols.js), so the map draws the symbols as two symbol layers, not thousands of markers; and
+// symbols only for the tracks in (and around) the view (the worker builds that GeoJSON).
 
 import { LINE_COLOURS, SEVERITY_COLOURS, sideColour } from "./symbols.js";
 import { session } from "./api.js";
+import { DotsLayer } from "./dots-layer.js";
 
 // Below this speed (m/s) a track has no course worth a leader line.
 const LEADER_MIN_SPEED = 0.5;
 // A crowded picture (this many tracks) shows each track as a dot in its side's colour below
 // CROWDED_MIN_ZOOM, and symbols, leaders and trails from there on (a view of the whole theatre
 // would be a tangle of them, and drawing 10,000 symbols and leaders there takes seconds a
-// frame without a GPU); it rebuilds its trails at most every CROWDED_TRAILS_MS: each rebuild
-// sends every track's trail to the map's worker again.
-const CROWDED_TRACKS = 2000;
-const CROWDED_MIN_ZOOM = 7;
-const CROWDED_TRAILS_MS = 5000;
+// frame without a GPU), for the tracks in the view and half a view around it.
+export const CROWDED_TRACKS = 2000;
+export const CROWDED_MIN_ZOOM = 7;
 // The performance mark of the first frame that shows tracks (bench/bench_desk.py reads it).
 export const FIRST_PICTURE_MARK = "parley:first-picture";
 
@@ -33,7 +33,7 @@ function sideColourExpression() {
   return ["match", ["get", "side"], ...pairs, LINE_COLOURS.unknown];
 }
 
-export function addLiveLayers(map) {
+export function addLiveLayers(map, picture) {
   const empty = { type: "FeatureCollection", features: [] };
   for (const name of ["trails", "warnings", "encounters", "tracks", "selection"]) {
     map.addSource(name, { type: "geojson", data: empty });
@@ -54,10 +54,10 @@ export function addLiveLayers(map) {
     paint: { "circle-radius": 11, "circle-color": severityColour(),
       "circle-opacity": ["case", ["==", ["get", "state"], "closed"], 0.12, 0.3],
       "circle-stroke-width": 2.5, "circle-stroke-color": severityColour() } });
-  map.addLayer({ id: "track-dots", type: "circle", source: "tracks", layout: { visibility: "none" },
-    paint: { "circle-radius": 2.5, "circle-color": sideColourExpression(),
-      "circle-opacity": ["case", ["get", "dark"], 0, 1], "circle-stroke-width": ["case", ["get", "dark"], 1, 0],
-      "circle-stroke-color": sideColourExpression() } });
+  const dots = new DotsLayer("track-dots", sideColour);
+  dots.visible = false;
+  map.addLayer(dots);
+  layersOf.set(map, { dots });
   // the leader image is as long as the leader and turns about its bottom end: the track
   map.addLayer({ id: "leaders", type: "symbol", source: "tracks",
     filter: [">=", ["get", "speed"], LEADER_MIN_SPEED],
@@ -71,14 +71,27 @@ export function addLiveLayers(map) {
     paint: { "circle-radius": 18, "circle-color": "rgba(0,0,0,0)", "circle-stroke-width": 2,
       "circle-stroke-color": "#ffffff" } });
   markFirstPicture(map);
+  watchFirstSymbols(map, picture);
 }
 
 // The first frame in which the map has drawn tracks (symbols or dots): a performance mark (its startTime
 // counts from the navigation's start) and body[data-first-picture]. Checked on each frame until
 // then only.
+const symbolsDrawn = new WeakSet(); // maps that have drawn track symbols at least once
+
+function watchFirstSymbols(map, picture) {
+  const check = () => {
+    if (map.queryRenderedFeatures({ layers: ["tracks"] }).length === 0) return;
+    map.off("render", check);
+    symbolsDrawn.add(map);
+    updateView(map, picture);
+  };
+  map.on("render", check);
+}
+
 function markFirstPicture(map) {
   const check = () => {
-    if (map.queryRenderedFeatures({ layers: ["tracks", "track-dots"] }).length === 0) return;
+    if (drawnTracks(map) === 0) return;
     map.off("render", check);
     performance.mark(FIRST_PICTURE_MARK);
     document.body.dataset.firstPicture = "true";
@@ -86,29 +99,64 @@ function markFirstPicture(map) {
   map.on("render", check);
 }
 
-const drawnAt = new WeakMap(); // map -> {trails: ms of the last trails rebuild, crowded}
+const layersOf = new WeakMap(); // map -> {dots: DotsLayer}
+const drawnAt = new WeakMap(); // map -> {crowded, symbols, box}
+
+// How many tracks the latest frame drew: dots, or symbols in the view.
+export function drawnTracks(map) {
+  const dots = layersOf.get(map)?.dots;
+  if (dots && dots.drawn > 0) return dots.drawn;
+  return map.queryRenderedFeatures({ layers: ["tracks"] }).length;
+}
+
+// Which tracks get symbols: all, none (dots only), or those in a box of the view and half a view
+// around it; told to the picture's worker when that changes (after each move of the map).
+export function updateView(map, picture) {
+  const state = drawnAt.get(map) ?? { crowded: null, symbols: null, box: null };
+  drawnAt.set(map, state);
+  const crowded = picture.tracks.n >= CROWDED_TRACKS;
+  if (crowded !== state.crowded) {
+    state.crowded = crowded;
+    for (const layer of ["trails", "leaders", "tracks"]) map.setLayerZoomRange(layer, crowded ? CROWDED_MIN_ZOOM : 0, 24);
+    map.triggerRepaint();
+  }
+  const dots = layersOf.get(map)?.dots;
+  // dots first: until the map has drawn its first symbols (their source is tiled in the map's
+  // worker after the basemap, seconds on a slow machine), the tracks show as dots
+  const dotsOnly = crowded && map.getZoom() < CROWDED_MIN_ZOOM;
+  const showDots = dotsOnly || !symbolsDrawn.has(map);
+  if (dots && dots.visible !== showDots) {
+    dots.visible = showDots;
+    map.triggerRepaint();
+  }
+  let symbols = "all";
+  let box = null;
+  if (crowded) {
+    symbols = dotsOnly ? "none" : "box";
+    if (!dotsOnly) {
+      const view = map.getBounds();
+      const width = view.getEast() - view.getWest();
+      const height = view.getNorth() - view.getSouth();
+      box = [view.getWest() - width / 2, view.getSouth() - height / 2, view.getEast() + width / 2, view.getNorth() + height / 2];
+      const held = state.box;
+      // a move inside the box held keeps it (the worker has those tracks' symbols already)
+      if (state.symbols === "box" && held && view.getWest() >= held[0] && view.getSouth() >= held[1]
+        && view.getEast() <= held[2] && view.getNorth() <= held[3]) return;
+    }
+  }
+  if (symbols === state.symbols && symbols !== "box") return;
+  state.symbols = symbols;
+  state.box = box;
+  picture.setView(symbols, box, CROWDED_TRACKS);
+}
 
 // Hand the map the sources whose content changed since the last call (at most once a frame:
 // the desk calls this from requestAnimationFrame).
 export function drawPicture(map, picture) {
   if (!map.getSource("tracks")) return;
-  const state = drawnAt.get(map) ?? { trails: -Infinity, crowded: null };
-  drawnAt.set(map, state);
-  const crowded = picture.tracks.size >= CROWDED_TRACKS;
-  if (crowded !== state.crowded) {
-    state.crowded = crowded;
-    for (const layer of ["trails", "leaders", "tracks"]) map.setLayerZoomRange(layer, crowded ? CROWDED_MIN_ZOOM : 0, 24);
-    map.setLayerZoomRange("track-dots", 0, CROWDED_MIN_ZOOM);
-    map.setLayoutProperty("track-dots", "visibility", crowded ? "visible" : "none");
-  }
-  const now = performance.now();
+  updateView(map, picture);
   for (const source of picture.takeChanges()) {
-    if (source === "trails" && crowded && now - state.trails < CROWDED_TRAILS_MS) {
-      picture.changed.add("trails"); // still due: the next frame after the interval
-      continue;
-    }
-    if (source === "trails") state.trails = now;
-    map.getSource(source).setData(picture.geoJSON(source));
+    if (source === "dots") layersOf.get(map)?.dots.setTracks(picture.tracks);
+    else map.getSource(source).setData(picture.geoJSON(source));
   }
 }
-

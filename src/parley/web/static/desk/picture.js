@@ -1,18 +1,17 @@
-// The picture as the desk holds it: the latest report of every track with a short trail, the
-// warnings and the encounters. Filled from GET /api/v1/picture, then kept up to date by the
-// events of GET /api/v1/events (picture.updated, warning.*, encounter.*; docs/desk.md).
-// No DOM here: the map and the panel read the GeoJSON and the alerts this builds.
+// The picture as the desk holds it: the latest report of every track, the warnings and the
+// encounters. The tracks are kept by a worker (picture-worker.js): it reads GET
+// /api/v1/picture?form=columns and parses every picture.updated event of GET /api/v1/events
+// (docs/desk.md), and hands this page typed arrays (TrackTable) plus the GeoJSON of the tracks
+// and trails where symbols are drawn. The warnings and encounters are kept here. No DOM here:
+// the map and the panel read the GeoJSON and the alerts this builds.
 
 import { deadReckon, secondsBetween } from "./format.js";
-import { iconName, leaderName } from "./symbols.js";
 
-// A trail keeps a point every TRAIL_STEP_MS at most (the newest report is always its head), so
-// ten minutes of a track reporting every second cost 21 points, not 600.
-const TRAIL_POINTS = 21;
-const TRAIL_SECONDS = 600;
-const TRAIL_STEP_MS = 30_000;
-// The GeoJSON sources the map draws (layers.js): each is rebuilt only after what it shows changed.
-export const SOURCES = ["tracks", "trails", "warnings", "encounters"];
+// The map's sources (layers.js): each is rebuilt only after what it shows changed; "dots" is the
+// WebGL layer of every track (dots-layer.js), fed the worker's arrays as they are.
+export const SOURCES = ["tracks", "trails", "warnings", "encounters", "dots"];
+// The performance mark of the first tracks the worker hands over (bench/bench_desk.py reads it).
+export const FIRST_TRACKS_MARK = "parley:first-tracks";
 
 function point(coordinates, properties) {
   return { type: "Feature", geometry: { type: "Point", coordinates }, properties };
@@ -30,13 +29,124 @@ function midpoint(first, second) {
   return [(first[0] + second[0]) / 2, (first[1] + second[1]) / 2];
 }
 
+function orNull(value) {
+  return Number.isFinite(value) ? value : null;
+}
+
+// Every track as the worker last handed it: parallel typed arrays, a row per track, plus what
+// rarely changes (side, domain, type, call sign, transponder) per row. Read like a Map of
+// id -> {row, trail} (size, has, get, keys, iteration) for the panels and the tests.
+export class TrackTable {
+  constructor() {
+    this.n = 0;
+    this.ids = [];
+    this.index = new Map();
+    this.about = [];
+    this.columns = { lon: new Float64Array(0), lat: new Float64Array(0), time: new Float64Array(0),
+      alt: new Float32Array(0), course: new Float32Array(0), speed: new Float32Array(0) };
+    this.x = new Float32Array(0);
+    this.y = new Float32Array(0);
+    this.side = new Uint8Array(0);
+    this.dark = new Uint8Array(0);
+    this.sides = ["civil"];
+    this.trails = new Map(); // id -> [[lon, lat], ...] of the tracks where symbols are drawn
+  }
+
+  get size() {
+    let count = 0;
+    for (let i = 0; i < this.n; i++) if (Number.isFinite(this.columns.time[i])) count++;
+    return count;
+  }
+
+  has(id) {
+    const i = this.index.get(id);
+    return i !== undefined && Number.isFinite(this.columns.time[i]);
+  }
+
+  // The row of a track as GET /api/v1/picture gives it (time as ISO text), or null.
+  row(id) {
+    const i = this.index.get(id);
+    if (i === undefined || !Number.isFinite(this.columns.time[i])) return null;
+    const c = this.columns;
+    return { track: id, time: new Date(c.time[i]).toISOString(), ...this.about[i], lat: c.lat[i],
+      lon: c.lon[i], alt_m: orNull(c.alt[i]), course_deg: orNull(c.course[i]), speed_mps: orNull(c.speed[i]) };
+  }
+
+  get(id) {
+    const row = this.row(id);
+    if (!row) return undefined;
+    const trail = this.trails.get(id) ?? [[row.lon, row.lat]];
+    return { row, trail };
+  }
+
+  keys() {
+    return this.ids.filter((id) => this.has(id))[Symbol.iterator]();
+  }
+
+  *[Symbol.iterator]() {
+    for (const id of this.ids) if (this.has(id)) yield [id, this.get(id)];
+  }
+
+  // A "tracks" message of the worker.
+  take(message) {
+    if (message.reset) {
+      this.ids = [];
+      this.index = new Map();
+      this.about = [];
+    }
+    for (const [i, id, about] of message.about) {
+      this.ids[i] = id;
+      this.index.set(id, i);
+      this.about[i] = about;
+    }
+    this.n = message.n;
+    this.columns = message.columns;
+    this.x = message.x;
+    this.y = message.y;
+    this.side = message.side;
+    this.dark = message.dark;
+    this.sides = message.sides;
+    this.trails = new Map(message.features.trails.map((f) => [f.properties.id, f.geometry.coordinates]));
+  }
+}
+
 export class Picture {
   constructor() {
-    this.tracks = new Map(); // track id -> {row, trail: [[lon, lat, ms]]}
+    this.tracks = new TrackTable();
     this.warnings = new Map(); // warning id -> {event, state, received}
     this.encounters = new Map(); // live id -> {record, state, time, position}
     this.time = null;
+    this.features = { tracks: [], trails: [] }; // the worker's GeoJSON where symbols are drawn
     this.changed = new Set(SOURCES); // the sources to rebuild (layers.js drawPicture clears it)
+    this.alertsVersion = 0; // counts changes of the warnings' and encounters' list (the panel's)
+    this.onChange = () => {};
+    this.onError = () => {};
+    this.loaded = false;
+    this.worker = new Worker(new URL("./picture-worker.js", import.meta.url), { type: "module" });
+    this.worker.onmessage = (message) => this.#received(message.data);
+    this.nearestWanted = new Map(); // request key -> live id of the encounter
+    this.requests = 0;
+  }
+
+  // The desk's config (the worker names the leader images by this desk's party).
+  configure(config) {
+    this.worker.postMessage({ kind: "config", config });
+  }
+
+  // Read the snapshot again (GET /api/v1/picture?form=columns, in the worker).
+  reload() {
+    this.worker.postMessage({ kind: "load" });
+  }
+
+  // The text of a picture.updated event, parsed in the worker.
+  updateTracks(data) {
+    this.worker.postMessage({ kind: "event", data });
+  }
+
+  // Where the map draws symbols: "all" (but none from `limit` tracks on: the map switches to
+  // dots), "none", or "box" with [west, south, east, north].
+  setView(symbols, box = null, limit = Infinity) {
+    this.worker.postMessage({ kind: "view", symbols, box, limit });
   }
 
   // The sources changed since the last call, forgotten (their GeoJSON is built by geoJSON()).
@@ -47,21 +157,54 @@ export class Picture {
   }
 
   geoJSON(source) {
-    if (source === "tracks") return this.tracksGeoJSON();
-    if (source === "trails") return this.trailsGeoJSON();
+    if (source === "tracks") return collection(this.features.tracks);
+    if (source === "trails") return collection(this.features.trails);
     if (source === "warnings") return this.warningsGeoJSON();
     return this.encountersGeoJSON();
   }
 
-  // Replace everything with a snapshot of GET /api/v1/picture (trails of known tracks stay).
-  load(snapshot) {
-    const seen = new Set();
-    for (const row of snapshot.tracks ?? []) {
-      this.#track(row);
-      seen.add(row.track);
+  // The features of the symbols' source (tests read it): the tracks where symbols are drawn.
+  tracksGeoJSON() {
+    return collection(this.features.tracks);
+  }
+
+  #received(message) {
+    if (message.kind === "tracks") {
+      if (message.n > 0 && this.tracks.n === 0) performance.mark(FIRST_TRACKS_MARK);
+      this.tracks.take(message);
+      // the symbols' sources only when they held or now hold something (an empty setData still
+      // costs the map's worker and a repaint)
+      const symbols = this.features.tracks.length + message.features.tracks.length > 0;
+      this.features = message.features;
+      this.time = message.time ?? this.time;
+      this.changed.add("dots");
+      if (symbols) this.changed.add("tracks").add("trails");
+      if (this.warnings.size > 0) this.changed.add("warnings"); // their paths start at the tracks
+      // an event named tracks this page was never told about (missed events): read it all again
+      if (message.unknown > 0 && this.loaded && !this.reloading) {
+        this.reloading = true;
+        setTimeout(() => { this.reloading = false; this.reload(); }, 1000);
+      }
+    } else if (message.kind === "snapshot") {
+      this.load(message);
+    } else if (message.kind === "nearest") {
+      const id = this.nearestWanted.get(message.key);
+      this.nearestWanted.delete(message.key);
+      const held = this.encounters.get(id);
+      if (held && message.position && !held.position) {
+        held.position = message.position;
+        this.changed.add("encounters");
+        this.alertsVersion++;
+      }
+    } else if (message.kind === "error") {
+      this.onError(message.message);
     }
-    for (const id of [...this.tracks.keys()]) if (!seen.has(id)) this.tracks.delete(id);
-    for (const source of SOURCES) this.changed.add(source);
+    this.onChange();
+  }
+
+  // The warnings and encounters of a snapshot (its tracks went to the worker's table).
+  load(snapshot) {
+    this.loaded = true;
     this.warnings.clear();
     for (const warning of snapshot.warnings ?? []) this.warning(warning);
     for (const [id, held] of this.encounters) if (held.state !== "closed") this.encounters.delete(id);
@@ -69,35 +212,8 @@ export class Picture {
       this.encounter({ type: "encounter.updated", live_id: record.id, time: record.end, encounter: record });
     }
     this.time = snapshot.time ?? this.time;
-  }
-
-  // A picture.updated event: the tracks that moved.
-  updateTracks(payload) {
-    const rows = payload.tracks ?? [];
-    for (const row of rows) this.#track(row);
-    if (payload.time) this.time = payload.time;
-    if (rows.length === 0) return;
-    this.changed.add("tracks").add("trails");
-    if (this.warnings.size > 0) this.changed.add("warnings"); // their paths start at the tracks
-  }
-
-  #track(row) {
-    if (row.lat === null || row.lon === null || row.lat === undefined) return;
-    const held = this.tracks.get(row.track) ?? { row, trail: [] };
-    const ms = Date.parse(row.time);
-    const trail = held.trail;
-    const last = trail.at(-1);
-    if (!last || ms > last[2]) {
-      // the head moves until it is a step past the point before it, which then stays
-      const kept = trail.at(-2);
-      if (kept && ms - kept[2] < TRAIL_STEP_MS) trail[trail.length - 1] = [row.lon, row.lat, ms];
-      else trail.push([row.lon, row.lat, ms]);
-    }
-    while (held.trail.length > TRAIL_POINTS || (held.trail.length > 1 && ms - held.trail[0][2] > TRAIL_SECONDS * 1000)) {
-      held.trail.shift();
-    }
-    if (!last || ms >= last[2]) held.row = row;
-    this.tracks.set(row.track, held);
+    for (const source of SOURCES) this.changed.add(source);
+    this.alertsVersion++;
   }
 
   // A warning.raised / .updated / .withdrawn payload (WarningEvent.to_json()).
@@ -106,6 +222,7 @@ export class Picture {
     const held = this.warnings.get(event.id);
     this.warnings.set(event.id, { event, state, first: held?.first ?? event.time });
     this.changed.add("warnings");
+    this.alertsVersion++;
   }
 
   // An encounter.opened / .updated / .closed payload (EncounterEvent.to_json()).
@@ -113,45 +230,31 @@ export class Picture {
     const record = event.encounter;
     const held = this.encounters.get(event.live_id);
     const state = event.type === "encounter.closed" ? "closed" : "open";
-    const position = this.#encounterPosition(record) ?? held?.position ?? null;
+    const position = this.#recordPosition(record) ?? held?.position ?? null;
     this.encounters.set(event.live_id, { record, state, first: held?.first ?? record.start, position });
+    if (!position) this.#askNearest(event.live_id, record);
     this.changed.add("encounters");
+    this.alertsVersion++;
   }
 
-  // The closest point: the record's own when it has one, else the midpoint of both tracks at
-  // the moment of closest approach (their trail points nearest that time).
-  #encounterPosition(record) {
+  // The closest point: the record's own when it has one; else (#askNearest) the midpoint of both
+  // tracks at the moment of closest approach, where their trails (in the worker) put them.
+  #recordPosition(record) {
     if (Number.isFinite(record.cpa_lon) && Number.isFinite(record.cpa_lat)) return [record.cpa_lon, record.cpa_lat];
-    const when = new Date(record.cpa_time).getTime();
-    const a = this.#nearest(record.a, when);
-    const b = this.#nearest(record.b, when);
-    if (!a || !b) return a ?? b ?? null;
-    return midpoint(a, b);
+    return null;
   }
 
-  // Where the trail puts a track at `ms`: between the two points around it (the trail keeps a
-  // point every 30 s or so), or its nearest end.
-  #nearest(trackId, ms) {
-    const held = this.tracks.get(trackId);
-    if (!held || held.trail.length === 0) return null;
-    const trail = held.trail;
-    if (ms <= trail[0][2]) return [trail[0][0], trail[0][1]];
-    for (let i = 1; i < trail.length; i++) {
-      const [lon1, lat1, ms1] = trail[i];
-      if (ms > ms1) continue;
-      const [lon0, lat0, ms0] = trail[i - 1];
-      const f = (ms - ms0) / (ms1 - ms0);
-      return [lon0 + f * (lon1 - lon0), lat0 + f * (lat1 - lat0)];
-    }
-    const last = trail.at(-1);
-    return [last[0], last[1]];
+  #askNearest(liveId, record) {
+    const key = ++this.requests;
+    this.nearestWanted.set(key, liveId);
+    const ms = new Date(record.cpa_time).getTime();
+    this.worker.postMessage({ kind: "nearest", key, a: record.a, b: record.b, ms });
   }
 
   // Where a track will be at `iso` if it holds course and speed (never extrapolated backwards).
   predicted(trackId, iso) {
-    const held = this.tracks.get(trackId);
-    if (!held) return null;
-    const row = held.row;
+    const row = this.tracks.row(trackId);
+    if (!row) return null;
     const seconds = Math.max(0, secondsBetween(row.time, iso));
     return deadReckon(row.lon, row.lat, row.course_deg, row.speed_mps, seconds);
   }
@@ -163,35 +266,6 @@ export class Picture {
     return { a, b, cpa: midpoint(a, b) };
   }
 
-  tracksGeoJSON() {
-    const features = [];
-    for (const [id, { row }] of this.tracks) {
-      const dark = row.transponder === "off";
-      features.push(
-        point([row.lon, row.lat], {
-          id,
-          side: row.side ?? "civil",
-          domain: row.domain,
-          dark,
-          icon: iconName(row.domain, row.side, row.type, dark),
-          leader: leaderName(row.side),
-          course: row.course_deg ?? 0,
-          speed: row.speed_mps ?? 0,
-        }),
-      );
-    }
-    return collection(features);
-  }
-
-  trailsGeoJSON() {
-    const features = [];
-    for (const [id, { row, trail }] of this.tracks) {
-      if (trail.length < 2) continue;
-      features.push(line(trail.map(([lon, lat]) => [lon, lat]), { id, side: row.side ?? "civil" }));
-    }
-    return collection(features);
-  }
-
   warningsGeoJSON() {
     const features = [];
     for (const [id, { event, state }] of this.warnings) {
@@ -200,7 +274,7 @@ export class Picture {
       if (!geometry) continue;
       const properties = { id, severity: event.severity };
       for (const track of [event.a, event.b]) {
-        const { row } = this.tracks.get(track);
+        const row = this.tracks.row(track);
         const end = track === event.a ? geometry.a : geometry.b;
         features.push(line([[row.lon, row.lat], end], { ...properties, part: "path" }));
       }
