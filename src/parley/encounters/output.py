@@ -23,6 +23,10 @@ EVIDENCE_WINDOW_AIR_S = 60.0
 EVIDENCE_WINDOW_SEA_S = 600.0
 
 
+#: ``iso`` as a Polars format: milliseconds cut (not rounded) as ``isoformat`` cuts them.
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.3fZ"
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -52,29 +56,47 @@ def evidence_window(kind: str) -> timedelta:
 def encounter_records(
     detection: Detection, table: pl.DataFrame | None = None
 ) -> list[dict[str, Any]]:
-    """The encounters as JSON-ready dicts; with ``table``, each carries its evidence."""
+    """The encounters as JSON-ready dicts; with ``table``, each carries its evidence.
+
+    Built from whole columns (one ``to_list`` each), not row by row: the live detector builds
+    them for every encounter of every detection round.
+    """
+    frame = detection.encounters
+    if frame.height == 0:
+        return []
+    # (Python datetimes are slow to make: only the evidence needs them)
+    moments = ("start", "end") if table is not None else ("start", "end", "cpa_time")
+    column = {name: frame[name].to_list() for name in frame.columns if name not in moments}
+    stamps = frame.select(
+        pl.col("start", "end", "cpa_time").dt.strftime(ISO_FORMAT).name.suffix("_iso")
+    )
+    column.update({name: stamps[name].to_list() for name in stamps.columns})
+    for name in _FLOATS:
+        column[f"{name}_rounded"] = [round(value, 2) for value in column[name]]
     records = []
-    for row in detection.encounters.iter_rows(named=True):
+    for i in range(frame.height):
         record: dict[str, Any] = {
-            "id": row["id"],
-            "a": row["a"],
-            "b": row["b"],
-            "sides": row["sides"],
-            "kind": row["kind"],
-            "start": iso(row["start"]),
-            "end": iso(row["end"]),
-            "cpa_time": iso(row["cpa_time"]),
-            **{name: round(row[name], 2) for name in _FLOATS},
-            "passes": row["passes"],
-            "orbits": row["orbits"],
-            "overflight": row["overflight"],
-            "low_fast_pass": row["low_fast_pass"],
-            "civil_safety": row["civil_safety"],
-            "severity": row["severity"],
-            "reasons": row["reasons"],
+            "id": column["id"][i],
+            "a": column["a"][i],
+            "b": column["b"][i],
+            "sides": column["sides"][i],
+            "kind": column["kind"][i],
+            "start": column["start_iso"][i],
+            "end": column["end_iso"][i],
+            "cpa_time": column["cpa_time_iso"][i],
+            **{name: column[f"{name}_rounded"][i] for name in _FLOATS},
+            "passes": column["passes"][i],
+            "orbits": column["orbits"][i],
+            "overflight": column["overflight"][i],
+            "low_fast_pass": column["low_fast_pass"][i],
+            "civil_safety": column["civil_safety"][i],
+            "severity": column["severity"][i],
+            "reasons": column["reasons"][i],
         }
         if table is not None:
-            record["evidence"] = evidence(table, row["a"], row["b"], row["kind"], row["cpa_time"])
+            record["evidence"] = evidence(
+                table, record["a"], record["b"], record["kind"], column["cpa_time"][i]
+            )
         records.append(record)
     return records
 
