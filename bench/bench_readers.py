@@ -240,6 +240,13 @@ from pathlib import Path
 from parley.tracks.readers import fastcsv
 from parley.tracks.readers.canonical import read_canonical_csv
 imported = time.process_time() - started
+warm_mb = int(sys.argv[2])
+cpu = time.process_time()
+if warm_mb:  # touch and free this much memory first: the process gets it from the VM's host once
+    import numpy
+    block = numpy.ones(warm_mb * 1024 * 1024 // 8)
+    del block
+warmed = time.process_time() - cpu
 reads = []
 for _ in range(2):
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -252,7 +259,9 @@ for _ in range(2):
         "rows": raw.frame.height,
     })
     del raw
-print(json.dumps({"import_cpu_s": imported, "compiled": fastcsv.available(), "reads": reads}))
+print(json.dumps({
+    "import_cpu_s": imported, "warm_cpu_s": warmed, "compiled": fastcsv.available(), "reads": reads
+}))
 """
 
 
@@ -260,8 +269,9 @@ def _spread(values: list[float]) -> str:
     return f"{min(values):.3f} / {statistics.median(values):.3f} / {max(values):.3f}"
 
 
-def first_read(rows: int, workdir: Path, processes: int) -> None:
-    """The first and second read of a synthetic canonical CSV in fresh processes."""
+def first_read(rows: int, workdir: Path, processes: int, warm_mb: int = 0) -> None:
+    """The first and second read of a synthetic canonical CSV in fresh processes (each having
+    first touched and freed ``warm_mb`` MiB of memory, when not 0)."""
     info = benchlib.machine()
     benchlib.print_machine(info)
     path = workdir / f"synthetic-{rows}-canonical.csv"
@@ -273,7 +283,7 @@ def first_read(rows: int, workdir: Path, processes: int) -> None:
     for _ in range(processes):
         for name in ("compiled", "polars"):  # alternately: both see the same load
             env = {**os.environ, fastcsv.DISABLE_VARIABLE: "0" if name == "compiled" else "1"}
-            command = [*benchlib.python_command(), "-c", FIRST_READ_CHILD, str(path)]
+            command = [*benchlib.python_command(), "-c", FIRST_READ_CHILD, str(path), str(warm_mb)]
             done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
             if done.returncode != 0:
                 raise SystemExit(f"the {name} child failed: {done.stderr.strip()[-500:]}")
@@ -296,6 +306,7 @@ def first_read(rows: int, workdir: Path, processes: int) -> None:
                 f"{statistics.median(r['reads'][0]['faults'] for r in results):,.0f} / "
                 f"{statistics.median(r['reads'][1]['faults'] for r in results):,.0f}",
                 f"{statistics.median(r['import_cpu_s'] for r in results):.3f}",
+                f"{statistics.median(r['warm_cpu_s'] for r in results):.3f}",
             ]
         )
     header = [
@@ -306,6 +317,7 @@ def first_read(rows: int, workdir: Path, processes: int) -> None:
         "second read positions/CPU-s (best, median)",
         "page faults (first / second, median)",
         "imports CPU s (median)",
+        "memory warm-up CPU s (median)",
     ]
     print("\n" + markdown_table(header, body))
     print(f"\n{processes} fresh processes per reader, alternately; CPU time of the read call alone")
@@ -328,10 +340,18 @@ def main() -> None:
         help="only time the first and second read of a synthetic canonical CSV of ROWS rows, "
         "each in fresh processes (--repeats of them per reader)",
     )
+    parser.add_argument(
+        "--warm-memory-mb",
+        type=int,
+        default=0,
+        metavar="MB",
+        help="with --first-read: each process first touches and frees MB MiB of memory, to "
+        "separate the machine's cost of new memory from the reader's",
+    )
     args = parser.parse_args()
     if args.first_read:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        first_read(args.first_read, args.workdir, args.repeats)
+        first_read(args.first_read, args.workdir, args.repeats, args.warm_memory_mb)
         return
     if args.compare_csv:
         args.workdir.mkdir(parents=True, exist_ok=True)
