@@ -21,7 +21,8 @@ SwiftShader, Chromium's software renderer), opens the desk at 1440×900 and sign
   ``--seconds`` seconds (after ``--settle`` seconds); per whole second the frame count (its 5th
   percentile, median and minimum), and the longest frame interval. Also counted: the
   ``picture.updated`` events the page received in that window and the JavaScript long tasks
-  (> 50 ms) of the main thread.
+  (> 50 ms) of the main thread; and per second, the live events that arrived (``picture.updated``,
+  ``warning.*``, ``encounter.*``) and the map's repaints, to see what precedes a dip.
 - CPU seconds of the server and of Chromium's processes (all of them) over the measured window,
   and the machine's load average: the machine is shared, wall figures are noisy.
 
@@ -71,8 +72,12 @@ SEA_TYPES = ("destroyer", "frigate", "corvette", "submarine", "patrol vessel", "
              "Fishing", "Passenger", "Tug")  # fmt: skip
 CSV_HEADER = "time,track,side,domain,lat,lon,alt_m,speed_mps,course_deg,transponder,callsign,type"
 
+#: The live events whose arrival times are logged beside the frames (what precedes a dip), with
+#: the map's repaints.
+EVENT_TYPES = ["picture.updated", "warning.raised", "warning.updated", "warning.withdrawn",
+               "encounter.opened", "encounter.updated", "encounter.closed"]  # fmt: skip
 #: Counts every animation frame's timestamp and the main thread's long tasks, from now on.
-FRAME_COUNTER = """() => {
+FRAME_COUNTER = """(EVENT_TYPES) => {
   window.__bench = { start: performance.now(), frames: [], longTasks: [], pictures: 0 };
   const tick = (now) => { window.__bench.frames.push(now); requestAnimationFrame(tick); };
   requestAnimationFrame(tick);
@@ -80,6 +85,12 @@ FRAME_COUNTER = """() => {
     for (const entry of list.getEntries()) window.__bench.longTasks.push(entry.duration);
   }).observe({ entryTypes: ["longtask"] });
   parleyDesk.stream.addEventListener("picture.updated", () => window.__bench.pictures++);
+  const events = window.__bench.events = [];
+  for (const type of EVENT_TYPES) {
+    parleyDesk.stream.addEventListener(type, () => events.push([performance.now(), type]));
+  }
+  // each repaint of the map (without a GPU, a few hundred ms of the GPU process's CPU)
+  parleyDesk.map.on("render", () => events.push([performance.now(), "map repaint"]));
 }"""
 #: The tracks the latest frame drew (the desk's own count where it has one: its dots are a custom
 #: WebGL layer, which queryRenderedFeatures does not see).
@@ -293,6 +304,18 @@ def frame_figures(start: float, end: float, frames: list[float]) -> dict[str, An
     }
 
 
+def event_figures(start: float, end: float, events: list[list[Any]]) -> dict[str, list[int]]:
+    """Per event type (and "map repaint"), how many arrived in each whole second of the window
+    (beside the frames: which events precede a dip)."""
+    seconds = max(1, int((end - start) // 1000))
+    counts: dict[str, list[int]] = {}
+    for stamp, kind in events:
+        second = int((stamp - start) // 1000)
+        if 0 <= second < seconds:
+            counts.setdefault(kind, [0] * seconds)[second] += 1
+    return counts
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
@@ -338,13 +361,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             load0 = os.getloadavg()
             cpu0 = (cpu_seconds([psutil.Process(server.pid)]), cpu_seconds(browsers))
             posts0 = len(feeder.post_s)
-            page.evaluate(FRAME_COUNTER)
+            page.evaluate(FRAME_COUNTER, EVENT_TYPES)
             wall0 = time.perf_counter()
             page.wait_for_timeout(args.seconds * 1000)
             bench = page.evaluate("() => ({...window.__bench, end: performance.now()})")
             wall = time.perf_counter() - wall0
             cpu1 = (cpu_seconds([psutil.Process(server.pid)]), cpu_seconds(browsers))
             result |= frame_figures(bench["start"], bench["end"], bench["frames"])
+            events = event_figures(bench["start"], bench["end"], bench["events"])
+            result["events_per_second"] = events
             result["long_tasks"] = len(bench["longTasks"])
             result["long_task_ms_total"] = round(sum(bench["longTasks"]))
             result["picture_events"] = bench["pictures"]
@@ -403,6 +428,8 @@ def report(result: dict[str, Any]) -> None:
     ]
     print(markdown_table(header, rows))
     print(f"frames per second, each second: {result['per_second']}")
+    for kind, counts in sorted(result["events_per_second"].items()):
+        print(f"{kind} events, each second: {counts}")
     for timeline in result["first_screen_timeline"]:
         print(f"first screen, ms from navigation: {timeline}")
     print(

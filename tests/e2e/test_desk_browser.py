@@ -122,14 +122,14 @@ def test_desk_shows_tracks_moving_a_warning_and_an_encounter_in_two_languages(
     assert after[NATO_SHIP] - before[NATO_SHIP] == pytest.approx(moved, abs=0.004)
     assert before[RUSSIAN_SHIP] - after[RUSSIAN_SHIP] == pytest.approx(moved, abs=0.004)
 
-    warning = page.wait_for_selector("#alerts li[data-kind=warning]", timeout=WAIT_MS)
-    assert warning is not None
-    assert warning.get_attribute("data-severity") in ("high-risk", "serious")
-    text = warning.inner_text()
+    warned = "#alerts li[data-kind=warning]"
+    assert page.wait_for_selector(warned, timeout=WAIT_MS) is not None
+    assert page.get_attribute(warned, "data-severity") in ("high-risk", "serious")
+    text = page.inner_text(warned)
     assert NATO_SHIP in text
     assert RUSSIAN_SHIP in text
     assert "predicted closest approach" in text
-    warning.click()
+    page.click(warned)  # by selector: the panel may be rebuilt meanwhile
     page.wait_for_function("() => parleyDesk.map.getZoom() >= 8 && !parleyDesk.map.isMoving()")
     page.wait_for_function(  # the view's detailed coastline
         "() => parleyDesk.detailBox && parleyDesk.map.isSourceLoaded('basemap-detail')",
@@ -141,12 +141,10 @@ def test_desk_shows_tracks_moving_a_warning_and_an_encounter_in_two_languages(
     # the ships pass each other; the end of the data closes the encounter
     for step in range(3, 16):
         _push(desk_server, step, end_of_data=step == 15)
-    encounter = page.wait_for_selector(
-        "#alerts li[data-kind=encounter][data-state=closed]", timeout=WAIT_MS
-    )
-    assert encounter is not None
+    closed = "#alerts li[data-kind=encounter][data-state=closed]"
+    assert page.wait_for_selector(closed, timeout=WAIT_MS) is not None
     assert page.inner_text("#alerts li:first-child").startswith("Encounter")
-    encounter.click()
+    page.click(closed)  # by selector: the panel may be rebuilt as the burst's last events land
     page.wait_for_timeout(1200)
     page.screenshot(path=str(artifacts / "desk-encounter-en.png"))
 

@@ -246,10 +246,8 @@ function connect() {
   });
   stream.addEventListener(PICTURE_EVENT, (message) => desk.picture.updateTracks(message.data));
   for (const [type, apply] of Object.entries(LIVE_EVENTS)) {
-    stream.addEventListener(type, (message) => {
-      apply(desk.picture, JSON.parse(message.data).payload);
-      scheduleRender();
-    });
+    // drawn by the picture's onChange once their burst is in (picture.js, ALERTS_WAIT_MS)
+    stream.addEventListener(type, (message) => apply(desk.picture, JSON.parse(message.data).payload));
   }
   for (const [type, apply] of Object.entries({ ...INCIDENT_EVENTS, ...HOTLINE_EVENTS })) {
     stream.addEventListener(type, (message) => apply(JSON.parse(message.data).payload));

@@ -100,6 +100,9 @@ function markFirstPicture(map) {
 }
 
 const layersOf = new WeakMap(); // map -> {dots: DotsLayer}
+// The small sources whose GeoJSON is compared with what the map holds before it is sent again.
+const COMPARED_SOURCES = new Set(["warnings", "encounters"]);
+const sentOf = new WeakMap(); // map -> Map(source -> JSON text last handed to it)
 const drawnAt = new WeakMap(); // map -> {crowded, symbols, box}
 
 // How many tracks the latest frame drew: dots, or symbols in the view.
@@ -155,8 +158,21 @@ export function updateView(map, picture) {
 export function drawPicture(map, picture) {
   if (!map.getSource("tracks")) return;
   updateView(map, picture);
+  const sent = sentOf.get(map) ?? new Map();
+  sentOf.set(map, sent);
   for (const source of picture.takeChanges()) {
-    if (source === "dots") layersOf.get(map)?.dots.setTracks(picture.tracks);
-    else map.getSource(source).setData(picture.geoJSON(source));
+    if (source === "dots") {
+      layersOf.get(map)?.dots.setTracks(picture.tracks);
+      continue;
+    }
+    const data = picture.geoJSON(source);
+    if (COMPARED_SOURCES.has(source)) {
+      // an encounter.updated mostly leaves its disc where it was, and a warning's paths stay
+      // empty while none is in force: no re-tiling and repaint of the map for the same features
+      const text = JSON.stringify(data);
+      if (sent.get(source) === text) continue;
+      sent.set(source, text);
+    }
+    map.getSource(source).setData(data);
   }
 }

@@ -12,6 +12,14 @@ import { deadReckon, secondsBetween } from "./format.js";
 export const SOURCES = ["tracks", "trails", "warnings", "encounters", "dots"];
 // The performance mark of the first tracks the worker hands over (bench/bench_desk.py reads it).
 export const FIRST_TRACKS_MARK = "parley:first-tracks";
+// Warnings and encounters come in bursts: the live detector re-detects every watched pair each
+// update_interval_s (5 s), a score of encounter.updated within milliseconds, then the worker's
+// answers for the new ones' closest points. Each source update re-tiles in MapLibre's worker and
+// repaints the whole map (a few hundred milliseconds of frames without a GPU), so the map's
+// sources and the panel take a burst at once, with the next tracks the worker hands over (one
+// repaint for both), or ALERTS_WAIT_MS after its first event when no tracks come. A newly raised
+// warning is drawn at once.
+export const ALERTS_WAIT_MS = 1100;
 
 function point(coordinates, properties) {
   return { type: "Feature", geometry: { type: "Point", coordinates }, properties };
@@ -119,6 +127,8 @@ export class Picture {
     this.features = { tracks: [], trails: [] }; // the worker's GeoJSON where symbols are drawn
     this.changed = new Set(SOURCES); // the sources to rebuild (layers.js drawPicture clears it)
     this.alertsVersion = 0; // counts changes of the warnings' and encounters' list (the panel's)
+    this.alertsPending = new Set(); // sources changed by alerts not yet handed on (a burst)
+    this.alertsTimer = null;
     this.onChange = () => {};
     this.onError = () => {};
     this.loaded = false;
@@ -172,6 +182,7 @@ export class Picture {
     if (message.kind === "tracks") {
       if (message.n > 0 && this.tracks.n === 0) performance.mark(FIRST_TRACKS_MARK);
       this.tracks.take(message);
+      this.#flushAlerts();
       // the symbols' sources only when they held or now hold something (an empty setData still
       // costs the map's worker and a repaint)
       const symbols = this.features.tracks.length + message.features.tracks.length > 0;
@@ -193,8 +204,7 @@ export class Picture {
       const held = this.encounters.get(id);
       if (held && message.position && !held.position) {
         held.position = message.position;
-        this.changed.add("encounters");
-        this.alertsVersion++;
+        this.#alertChanged("encounters");
       }
     } else if (message.kind === "error") {
       this.onError(message.message);
@@ -221,8 +231,12 @@ export class Picture {
     const state = event.type === "warning.withdrawn" ? "withdrawn" : "active";
     const held = this.warnings.get(event.id);
     this.warnings.set(event.id, { event, state, first: held?.first ?? event.time });
-    this.changed.add("warnings");
-    this.alertsVersion++;
+    this.#alertChanged("warnings");
+    // a new warning is what the officer must see first: drawn at once, with what is pending
+    if (event.type === "warning.raised") {
+      this.#flushAlerts();
+      this.onChange();
+    }
   }
 
   // An encounter.opened / .updated / .closed payload (EncounterEvent.to_json()).
@@ -233,7 +247,26 @@ export class Picture {
     const position = this.#recordPosition(record) ?? held?.position ?? null;
     this.encounters.set(event.live_id, { record, state, first: held?.first ?? record.start, position });
     if (!position) this.#askNearest(event.live_id, record);
-    this.changed.add("encounters");
+    this.#alertChanged("encounters");
+  }
+
+  // A change of the warnings or encounters, handed on with the rest of its burst (see
+  // ALERTS_WAIT_MS): the sources to rebuild and the panel's version.
+  #alertChanged(source) {
+    this.alertsPending.add(source);
+    if (this.alertsTimer !== null) return;
+    this.alertsTimer = setTimeout(() => {
+      this.#flushAlerts();
+      this.onChange();
+    }, ALERTS_WAIT_MS);
+  }
+
+  #flushAlerts() {
+    if (this.alertsPending.size === 0) return;
+    clearTimeout(this.alertsTimer);
+    this.alertsTimer = null;
+    for (const source of this.alertsPending) this.changed.add(source);
+    this.alertsPending.clear();
     this.alertsVersion++;
   }
 
