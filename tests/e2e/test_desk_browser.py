@@ -108,13 +108,17 @@ def test_desk_shows_tracks_moving_a_warning_and_an_encounter_in_two_languages(
 
     for step in (1, 2):
         _push(desk_server, step)
-    page.wait_for_function(
-        f"() => parleyDesk.picture.tracks.get('{NATO_SHIP}').trail.length === 3", timeout=WAIT_MS
-    )
+        # one picture event per push: the node publishes at most every picture_interval_s
+        # (0.05 s here) and holds a move that comes sooner until its next batch
+        page.wait_for_function(
+            f"() => parleyDesk.picture.tracks.get('{NATO_SHIP}').trail.length === {step + 1}",
+            timeout=WAIT_MS,
+        )
+        page.wait_for_timeout(100)
     page.wait_for_function(  # the map draws it a few frames later
         f"""() => parleyDesk.map.queryRenderedFeatures({{layers: ['tracks']}})
              .some(f => f.properties.id === '{NATO_SHIP}'
-                        && f.geometry.coordinates[0] > {before[NATO_SHIP] + 0.008})""",
+                        && f.geometry.coordinates[0] > {before[NATO_SHIP] + 0.012})""",
         timeout=WAIT_MS,
     )
     after = _rendered_lons(page)
